@@ -1,0 +1,50 @@
+# The WebSocket connectivity gate. `make gate` runs it; `make test` runs the project's own tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+STACK ?= auto
+NGINX_CONF ?=
+BACKEND_URL ?=
+PYTEST_ARGS ?=
+# The secret goes to the gate through the environment, never on a command line make would echo.
+ifdef JWT_SECRET
+export WS_E2E_JWT_SECRET := $(JWT_SECRET)
+endif
+
+GATE_OPTIONS = --stack=$(STACK) \
+	$(if $(NGINX_CONF),--nginx-conf=$(NGINX_CONF)) \
+	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL))
+
+.PHONY: gate test selftest lint prerequisites clean
+
+gate: prerequisites
+	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
+
+test: lint selftest gate
+
+selftest: prerequisites
+	$(PY) -m pytest selftest --junitxml=reports/selftest.xml $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+prerequisites: $(VENV)/.installed
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's nginx-light"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  else \
+	    echo "nginx not found: install Debian's nginx-light (sudo apt-get install nginx-light)"; exit 2; \
+	  fi; }
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""The gate's fixtures live in fixtures/ as plugin modules; tests/ holds only tests."""
+
+pytest_plugins = ["fixtures.redaction", "fixtures.options", "fixtures.stack"]

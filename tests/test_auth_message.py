@@ -1,0 +1,68 @@
+"""The first frame must be {"type": "auth", "token": <JWT>}: anything else gets an error frame, then 4001."""
+
+import json
+
+import pytest
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.report import explain
+from fixtures.timeouts import SHORT
+from fixtures.wsclient import exchange
+
+BAD_FIRST_MESSAGES = [
+    pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
+    pytest.param(json.dumps({"type": "AUTH", "token": "{token}"}), id="upper-case-auth"),
+    pytest.param(json.dumps({"type": "login", "token": "{token}"}), id="login"),
+    pytest.param(json.dumps({"token": "{token}"}), id="no-type"),
+    pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), id="subscribe-before-auth"),
+    pytest.param(json.dumps({"type": "ping"}), id="ping-before-auth"),
+    pytest.param(json.dumps({"type": "auth"}), id="missing-token"),
+    pytest.param(json.dumps({"type": "auth", "token": ""}), id="empty-token"),
+    pytest.param(json.dumps({"type": "auth", "token": None}), id="null-token"),
+    pytest.param(json.dumps({"type": "auth", "token": 123}), id="numeric-token"),
+    pytest.param(json.dumps({"type": "auth", "token": {}}), id="object-token"),
+    pytest.param("auth {token}", id="not-json"),
+    pytest.param("", id="empty-text-frame"),
+    pytest.param("[]", id="json-array"),
+    pytest.param('"auth"', id="json-string"),
+    pytest.param("1", id="json-number"),
+    pytest.param("null", id="json-null"),
+    pytest.param("[" * 100_000, id="deeply-nested-json"),
+    pytest.param(b'{"type": "auth", "token": "{token}"}', id="binary-frame"),
+]
+
+
+async def test_auth_message_is_accepted(ws_url, mint):
+    """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
+    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    assert ex.types == [CONTRACT.auth_success_type], explain(
+        "auth-message", ex, "the contract's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
+    )
+
+
+@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
+async def test_wrong_first_message_is_refused_with_4001(ws_url, mint, message):
+    """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
+    token = mint()
+    first = (
+        message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
+    )
+    ex = await exchange(ws_url, first)
+    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+        "auth-message",
+        ex,
+        "the trading-service did not refuse a first frame that breaks the auth contract",
+        'the frontend must send {"type": "auth", "token": <JWT>} as its first text frame; '
+        "the service must answer anything else with an error frame and close 4001",
+    )
+
+
+async def test_silent_client_is_closed_by_the_auth_timeout(ws_url, gate_options):
+    """A client that sends nothing gets an error frame, then 4001, once the auth timeout has passed."""
+    ex = await exchange(ws_url, wait=gate_options.auth_timeout + SHORT)
+    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+        "auth-message",
+        ex,
+        f"the trading-service kept a silent client for more than {gate_options.auth_timeout:g} s",
+        "close unauthenticated connections after the auth timeout with an error frame and 4001",
+    )

@@ -1,0 +1,56 @@
+"""The frontend must dial /ws/realtime: it upgrades and authenticates; wrong endpoints never do."""
+
+import pytest
+import requests
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.report import diagnose_handshake, explain
+from fixtures.timeouts import LONG
+from fixtures.wsclient import exchange
+
+WRONG_ENDPOINTS = [
+    pytest.param("/api/v1/ai/ws/chat", id="ai-chat-endpoint-of-the-outage"),
+    pytest.param("/ws", id="ws-without-trailing-slash"),
+    pytest.param("/wsrealtime", id="missing-slash"),
+    pytest.param("/ws/realtime/x", id="extra-segment"),
+    pytest.param("/api/v1/ws/realtime", id="api-prefix"),
+    pytest.param("/ws/", id="ws-root"),
+    pytest.param("/WS/realtime", id="upper-case"),
+]
+
+
+async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint):
+    """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
+    ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    if ex.status != 101:
+        cause, fix = diagnose_handshake(ex, stack)
+        pytest.fail(explain("proxy-upgrade", ex, cause, fix))
+    assert ex.types == [CONTRACT.auth_success_type], explain(
+        "token-claims",
+        ex,
+        "the trading-service refused the valid token",
+        "share JWT_SECRET, aud and iss with the user-service",
+    )
+
+
+@pytest.mark.parametrize("path", WRONG_ENDPOINTS)
+async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
+    """A wrong endpoint never upgrades, so a frontend that dials it fails loudly, as a browser would."""
+    ex = await exchange(stack.ws_url(path), auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    assert ex.status not in (101, None), explain(
+        "endpoint",
+        ex,
+        f"{path} {'is unreachable' if ex.error else 'upgrades'}; only {CONTRACT.ws_path} may accept WebSockets",
+        f"serve WebSockets at {CONTRACT.ws_path} only; the frontend must dial "
+        f"window.location.origin.replace(/^http/, 'ws') + '{CONTRACT.ws_path}'",
+    )
+
+
+def test_plain_get_is_not_upgraded(stack):
+    """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
+    answer = requests.get(stack.http_url(), timeout=LONG, allow_redirects=False)
+    assert 400 <= answer.status_code < 500, (
+        f"[proxy-upgrade] a plain GET {CONTRACT.ws_path} got HTTP {answer.status_code} "
+        f"from {answer.headers.get('Server')}; expected a 4xx (400, 404 or 426)\n"
+        "fix:  the WebSocket location must proxy to the trading-service, which refuses non-upgrade requests"
+    )

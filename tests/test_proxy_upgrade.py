@@ -1,0 +1,147 @@
+"""Nginx proxies the upgrade: 101 with a valid accept, the right headers upstream, frames and close
+codes passed through intact and unbuffered, and an idle timeout long enough for a trading session."""
+
+import base64
+import hashlib
+import json
+
+import pytest
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.nginx_lint import MIN_TIMEOUT, format_findings, lint_site
+from fixtures.report import diagnose_handshake, explain
+from fixtures.wsclient import exchange
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+ONE_MIB = 1024 * 1024
+PUSH_COUNT, PUSH_INTERVAL = 4, 0.2
+
+# What the backend must see of a handshake that came through Nginx: (header, accepted values, fix).
+FORWARDED_HEADERS = [
+    pytest.param("Upgrade", lambda client: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;", id="upgrade"),
+    pytest.param("Connection", lambda client: {"upgrade"}, 'proxy_set_header Connection "upgrade";', id="connection"),
+    pytest.param(
+        "Host",
+        lambda client: {client["Host"], client["Host"].rsplit(":", 1)[0]},
+        "proxy_set_header Host $host;",
+        id="host",
+    ),
+    pytest.param("X-Real-IP", lambda client: {"127.0.0.1"}, "proxy_set_header X-Real-IP $remote_addr;", id="x-real-ip"),
+    pytest.param(
+        "X-Forwarded-For",
+        lambda client: {"127.0.0.1"},
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        id="x-forwarded-for",
+    ),
+    pytest.param(
+        "X-Forwarded-Proto",
+        lambda client: {"http"},
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        id="x-forwarded-proto",
+    ),
+]
+
+BACKEND_CLOSES = [
+    pytest.param(json.dumps({"type": "authenticate"}), None, CONTRACT.close_bad_message, id="4001"),
+    pytest.param(None, "wrong-aud", CONTRACT.close_bad_token, id="4003"),
+]
+
+
+def _expected_accept(key: str) -> str:
+    return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+
+
+async def test_upgrade_answers_101_with_a_valid_accept(stack):
+    """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
+    ex = await exchange(stack.ws_url(), wait=0)
+    if ex.status != 101:
+        cause, fix = diagnose_handshake(ex, stack)
+        pytest.fail(explain("proxy-upgrade", ex, cause, fix))
+    answer = {name.lower(): value for name, value in ex.headers.items()}
+    expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
+    assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
+        "proxy-upgrade",
+        ex,
+        "the 101 answer is not a valid WebSocket upgrade",
+        "let Nginx pass the backend's 101 through",
+    )
+
+
+@pytest.mark.parametrize(("header", "accepted", "fix"), FORWARDED_HEADERS)
+async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requires_stub, header, accepted, fix):
+    """The trading-service sees each header Nginx must forward, with the client's values."""
+    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
+    value = seen.get(header.lower(), "")
+    if header == "X-Forwarded-For":
+        value = value.split(",")[-1].strip()
+    assert value.lower() in {v.lower() for v in accepted(ex.request_headers)}, explain(
+        "proxy-upgrade",
+        ex,
+        f"the trading-service saw {header}: {seen.get(header.lower())!r}",
+        f"add {fix!r} to the location",
+    )
+
+
+async def test_backend_receives_http_1_1(stack, ws_url, mint, requires_stub):
+    """Nginx speaks HTTP/1.1 to the trading-service, the only version that can upgrade."""
+    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    records = stack.handshakes(ex.probe)
+    assert [record["protocol"] for record in records] == ["HTTP/1.1"], explain(
+        "proxy-upgrade", ex, f"the trading-service saw {records}", 'add "proxy_http_version 1.1;" to the location'
+    )
+
+
+@pytest.mark.parametrize(("message", "defect", "code"), BACKEND_CLOSES)
+async def test_backend_close_code_reaches_the_client(ws_url, mint, message, defect, code):
+    """The trading-service's 4001 and 4003 reach the client unchanged, never as 1006."""
+    ex = await exchange(ws_url, message or auth_message(mint(defect)))
+    assert ex.close_code == code, explain(
+        "proxy-upgrade",
+        ex,
+        f"the backend closes with {code} but the client saw {ex.close_code}",
+        "keep the connection proxied until the backend's close frame has passed (no proxy timeout below the exchange)",
+    )
+
+
+async def test_one_mib_message_crosses_intact(ws_url, mint):
+    """A 1 MiB message and its 1 MiB answer cross Nginx byte for byte."""
+    symbol = "S" * ONE_MIB
+    ex = await exchange(ws_url, auth_message(mint()), json.dumps({"type": "subscribe", "symbol": symbol}), max_frames=2)
+    assert ex.frames[1:] == [{"type": "subscribed", "symbol": symbol}], explain(
+        "proxy-upgrade", ex, "a 1 MiB message did not come back intact", "remove size limits on the WebSocket location"
+    )
+
+
+async def test_thousand_messages_arrive_in_order(ws_url, mint):
+    """1,000 messages sent back to back are all answered, in the order they were sent."""
+    symbols = [f"S{n:04d}" for n in range(1000)]
+    subscribes = [json.dumps({"type": "subscribe", "symbol": symbol}) for symbol in symbols]
+    ex = await exchange(ws_url, auth_message(mint()), *subscribes, max_frames=1 + len(symbols))
+    got = [frame.get("symbol") for frame in ex.frames[1:] if isinstance(frame, dict)]
+    assert got == symbols, explain(
+        "proxy-upgrade",
+        ex,
+        f"{len(got)} of 1000 answers came back, or in another order",
+        "proxy the WebSocket over one upstream connection, unbuffered: proxy_buffering off;",
+    )
+
+
+async def test_pushed_frames_are_not_buffered(ws_url, mint, requires_stub):
+    """Frames the trading-service pushes arrive as they are sent, each before the next one leaves."""
+    push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
+    ex = await exchange(ws_url, auth_message(mint()), push, max_frames=1 + PUSH_COUNT)
+    lags = [round(arrived - frame["sent_at"], 3) for frame, arrived in zip(ex.frames[1:], ex.arrivals[1:], strict=True)]
+    assert [lag < PUSH_INTERVAL for lag in lags] == [True] * PUSH_COUNT, explain(
+        "proxy-upgrade", ex, f"pushed frames arrived late (seconds after sending: {lags})", "proxy_buffering off;"
+    )
+
+
+@pytest.mark.parametrize("setting", ["proxy_read_timeout", "proxy_send_timeout"])
+def test_idle_timeout_is_at_least_an_hour(stack, setting):
+    """The WebSocket location keeps an idle connection for at least 3600 s (nginx's default cuts it at 60 s)."""
+    findings = [f for f in lint_site(stack.site_file, CONTRACT.ws_path, CONTRACT.trading_address) if setting in f.fix]
+    assert findings == [], (
+        f"[proxy-upgrade] {stack.site_file}: {setting} is under {MIN_TIMEOUT} s, so an idle trading session is cut "
+        f"with 1006\n{format_findings(findings)}"
+    )

@@ -1,0 +1,76 @@
+"""Only the user-service's access token authenticates: HS256, aud, iss, camelCase claims, type, expiry."""
+
+import pytest
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.report import explain
+from fixtures.tokens import USER_ID
+from fixtures.wsclient import exchange
+
+AUD = f"jwt.decode(..., audience={CONTRACT.audience!r}) and require aud"
+ISS = f"jwt.decode(..., issuer={CONTRACT.issuer!r}) and require iss"
+CLAIMS = f"read {CONTRACT.user_id_claim} and email (camelCase) and reject tokens without them"
+TYPE = f"reject tokens whose type is not {CONTRACT.token_type!r}"
+TIME = 'jwt.decode(..., options={"require": ["exp", "iat"]}) with no leeway'
+SIGNATURE = 'jwt.decode(token, JWT_SECRET, algorithms=["HS256"]): HS256 with the shared secret only'
+FORMAT = "reject any token that does not decode (error frame, then 4003)"
+
+DEFECTIVE_TOKENS = [
+    pytest.param("wrong-aud", AUD, id="wrong-aud"),
+    pytest.param("aud-list-without-ours", AUD, id="aud-list-without-ours"),
+    pytest.param("missing-aud", AUD, id="missing-aud"),
+    pytest.param("wrong-iss", ISS, id="wrong-iss"),
+    pytest.param("iss-prefix", ISS, id="iss-prefix"),
+    pytest.param("missing-iss", ISS, id="missing-iss"),
+    pytest.param("snake-case-claims", CLAIMS, id="snake-case-claims"),
+    pytest.param("missing-user-id", CLAIMS, id="missing-user-id"),
+    pytest.param("missing-email", CLAIMS, id="missing-email"),
+    pytest.param("missing-type", TYPE, id="missing-type"),
+    pytest.param("refresh-type", TYPE, id="refresh-type"),
+    pytest.param("expired", TIME, id="expired"),
+    pytest.param("exp-now", TIME, id="exp-now"),
+    pytest.param("no-exp", TIME, id="no-exp"),
+    pytest.param("exp-not-number", TIME, id="exp-not-number"),
+    pytest.param("missing-iat", TIME, id="missing-iat"),
+    pytest.param("nbf-future", TIME, id="nbf-future"),
+    pytest.param("iat-future", TIME, id="iat-future"),
+    pytest.param("wrong-secret", SIGNATURE, id="wrong-secret"),
+    pytest.param("tampered-payload", SIGNATURE, id="tampered-payload"),
+    pytest.param("empty-signature", SIGNATURE, id="empty-signature"),
+    pytest.param("alg-none", SIGNATURE, id="alg-none"),
+    pytest.param("alg-None", SIGNATURE, id="alg-None"),
+    pytest.param("alg-NONE", SIGNATURE, id="alg-NONE"),
+    pytest.param("alg-nOnE", SIGNATURE, id="alg-nOnE"),
+    pytest.param("hs384", SIGNATURE, id="hs384"),
+    pytest.param("hs512", SIGNATURE, id="hs512"),
+    pytest.param("no-alg-header", SIGNATURE, id="no-alg-header"),
+    pytest.param("unknown-crit-header", SIGNATURE, id="unknown-crit-header"),
+    pytest.param("too-long", f"reject tokens longer than {CONTRACT.max_token_length} characters", id="too-long"),
+    pytest.param("two-segments", FORMAT, id="two-segments"),
+    pytest.param("four-segments", FORMAT, id="four-segments"),
+    pytest.param("header-not-json", FORMAT, id="header-not-json"),
+    pytest.param("payload-a-list", FORMAT, id="payload-a-list"),
+    pytest.param("not-a-jwt", FORMAT, id="not-a-jwt"),
+]
+
+
+async def test_valid_token_authenticates_with_its_user_id(ws_url, mint):
+    """The user-service's token gives auth_success carrying its userId as an integer user_id."""
+    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    success = ex.frames[0] if ex.types == [CONTRACT.auth_success_type] else {}
+    assert success.get("user_id") == int(USER_ID), explain(
+        "token-claims",
+        ex,
+        f"the user-service's token for userId {USER_ID!r} did not authenticate as user {USER_ID}",
+        f"share JWT_SECRET with the user-service; accept aud {CONTRACT.audience!r}, iss {CONTRACT.issuer!r}, "
+        f"claim {CONTRACT.user_id_claim}",
+    )
+
+
+@pytest.mark.parametrize(("defect", "fix"), DEFECTIVE_TOKENS)
+async def test_defective_token_is_refused_with_4003(ws_url, mint, defect, fix):
+    """A token that breaks one rule of the contract gets an error frame, then close 4003."""
+    ex = await exchange(ws_url, auth_message(mint(defect)), until=(CONTRACT.auth_success_type,))
+    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_token), explain(
+        "token-claims", ex, f"the trading-service did not refuse a token with the defect {defect!r}", fix
+    )
