@@ -1,3 +1,9 @@
 """The gate's fixtures live in fixtures/ as plugin modules; tests/ holds only tests."""
 
-pytest_plugins = ["fixtures.redaction", "fixtures.options", "fixtures.stack"]
+pytest_plugins = [
+    "fixtures.redaction",
+    "fixtures.options",
+    "fixtures.stack",
+    "fixtures.external_stack",
+    "fixtures.verdict",
+]

@@ -9,6 +9,8 @@ from fixtures.report import explain
 from fixtures.timeouts import SHORT
 from fixtures.wsclient import exchange
 
+pytestmark = pytest.mark.fault("auth-message")
+
 BAD_FIRST_MESSAGES = [
     pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
     pytest.param(json.dumps({"type": "AUTH", "token": "{token}"}), id="upper-case-auth"),

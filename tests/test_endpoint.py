@@ -8,14 +8,12 @@ from fixtures.report import diagnose_handshake, explain
 from fixtures.timeouts import LONG
 from fixtures.wsclient import exchange
 
+pytestmark = pytest.mark.fault("endpoint")
+
+# From the contract (wrong_paths): the outage's /api/v1/ai/ws/chat and near misses of /ws/realtime.
 WRONG_ENDPOINTS = [
-    pytest.param("/api/v1/ai/ws/chat", id="ai-chat-endpoint-of-the-outage"),
-    pytest.param("/ws", id="ws-without-trailing-slash"),
-    pytest.param("/wsrealtime", id="missing-slash"),
-    pytest.param("/ws/realtime/x", id="extra-segment"),
-    pytest.param("/api/v1/ws/realtime", id="api-prefix"),
-    pytest.param("/ws/", id="ws-root"),
-    pytest.param("/WS/realtime", id="upper-case"),
+    pytest.param(path, id=path.strip("/").replace("/", "-") + ("-trailing-slash" if path.endswith("/") else ""))
+    for path in CONTRACT.wrong_paths
 ]
 
 
@@ -48,7 +46,7 @@ async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
 
 def test_plain_get_is_not_upgraded(stack):
     """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
-    answer = requests.get(stack.http_url(), timeout=LONG, allow_redirects=False)
+    answer = requests.get(stack.http_url(), timeout=LONG, allow_redirects=False, verify=stack.verify)
     assert 400 <= answer.status_code < 500, (
         f"[proxy-upgrade] a plain GET {CONTRACT.ws_path} got HTTP {answer.status_code} "
         f"from {answer.headers.get('Server')}; expected a 4xx (400, 404 or 426)\n"

@@ -8,9 +8,10 @@ import json
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
-from fixtures.nginx_lint import MIN_TIMEOUT, format_findings, lint_site
 from fixtures.report import diagnose_handshake, explain
 from fixtures.wsclient import exchange
+
+pytestmark = pytest.mark.fault("proxy-upgrade")
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 ONE_MIB = 1024 * 1024
@@ -134,14 +135,4 @@ async def test_pushed_frames_are_not_buffered(ws_url, mint, requires_stub):
     lags = [round(arrived - frame["sent_at"], 3) for frame, arrived in zip(ex.frames[1:], ex.arrivals[1:], strict=True)]
     assert [lag < PUSH_INTERVAL for lag in lags] == [True] * PUSH_COUNT, explain(
         "proxy-upgrade", ex, f"pushed frames arrived late (seconds after sending: {lags})", "proxy_buffering off;"
-    )
-
-
-@pytest.mark.parametrize("setting", ["proxy_read_timeout", "proxy_send_timeout"])
-def test_idle_timeout_is_at_least_an_hour(stack, setting):
-    """The WebSocket location keeps an idle connection for at least 3600 s (nginx's default cuts it at 60 s)."""
-    findings = [f for f in lint_site(stack.site_file, CONTRACT.ws_path, CONTRACT.trading_address) if setting in f.fix]
-    assert findings == [], (
-        f"[proxy-upgrade] {stack.site_file}: {setting} is under {MIN_TIMEOUT} s, so an idle trading session is cut "
-        f"with 1006\n{format_findings(findings)}"
     )
