@@ -7,6 +7,8 @@ from fixtures.report import explain
 from fixtures.tokens import USER_ID
 from fixtures.wsclient import exchange
 
+pytestmark = pytest.mark.fault("token-claims")
+
 AUD = f"jwt.decode(..., audience={CONTRACT.audience!r}) and require aud"
 ISS = f"jwt.decode(..., issuer={CONTRACT.issuer!r}) and require iss"
 CLAIMS = f"read {CONTRACT.user_id_claim} and email (camelCase) and reject tokens without them"

@@ -1,0 +1,74 @@
+"""Pre-deploy verification: the gate against a deployment it did not start, with a verdict by fault."""
+
+import sys
+import time
+
+import pytest
+
+from fixtures.local_stack import STUB
+from fixtures.options import DEFAULT_SITE
+from selftest.deployment import SECRET, deployment
+from selftest.gate_run import run_gate
+from selftest.test_gate_teeth import _mutated_site, without
+
+EXTERNAL = ["--stack=external", "--auth-timeout=1"]
+
+
+def _external_gate(tmp_path, url, *options, secret=SECRET):
+    return run_gate(
+        tmp_path, *EXTERNAL, f"--target={url}", *options, env={"WS_E2E_JWT_SECRET": secret} if secret else None
+    )
+
+
+def test_correct_deployment_passes(tmp_path):
+    """Nginx with the production site file in front of a correct service: exit 0, nothing failed."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}")
+    assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
+    assert "through Nginx only      passed" in run.output
+
+
+def test_missing_upgrade_header_is_named_in_the_verdict(tmp_path):
+    """A deployment whose Nginx drops the Upgrade header fails, and the verdict names the proxy fault."""
+    site = _mutated_site(tmp_path, without("proxy_set_header", "Upgrade"))
+    with deployment(tmp_path, site, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url)
+    assert run.exit_code == 1, run.output[-3000:]
+    assert "Nginx upgrade proxying  FAILED" in run.output
+    assert "proxy_set_header Upgrade $http_upgrade;" in run.output
+
+
+def test_backend_accepting_snake_case_claims_is_named_in_the_verdict(tmp_path):
+    """A service that accepts user_id instead of userId fails the token-claims family."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {"STUB_BREAK": "camel-case"}) as url:
+        run = _external_gate(tmp_path, url)
+    assert run.exit_code == 1, run.output[-3000:]
+    assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[snake-case-claims]" in run.failed
+    assert "token claims            FAILED" in run.output
+
+
+def test_without_secret_only_secret_free_cases_run(tmp_path):
+    """With no secret and no token, the cases that need one skip with one stated reason; the rest pass."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url, secret=None)
+    assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
+    assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[alg-none]" in run.passed
+    assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[wrong-aud]" in run.skipped
+    assert "needs the JWT secret" in run.output
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        pytest.param("ws://127.0.0.1:9", "127.0.0.1:9 is not reachable", id="unreachable"),
+        pytest.param("ws://no-such-host.invalid", "DNS lookup of no-such-host.invalid failed", id="dns-failure"),
+        pytest.param("http://example.test", "--target must look like ws://", id="not-a-websocket-url"),
+        pytest.param("ws://[::1", "is not a valid URL", id="invalid-url"),
+    ],
+)
+def test_bad_target_is_one_line_in_seconds(tmp_path, target, message):
+    """A target the gate cannot use ends the run with exit 2 and one line, no traceback, within 20 s."""
+    started = time.monotonic()
+    run = _external_gate(tmp_path, target)
+    assert (run.exit_code, message in run.output, "Traceback" in run.output) == (2, True, False), run.output
+    assert time.monotonic() - started < 20
