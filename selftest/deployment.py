@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_nginx, running_service
+from fixtures.nginx_runtime import DEFAULT_WORKER_CONNECTIONS
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -17,6 +18,8 @@ def deployment(workdir: Path, site_file: Path, service_argv: list[str], env: dic
     service_env = {"JWT_SECRET": SECRET, "STUB_PORT": "0", "PORT": "0", "AUTH_TIMEOUT": "1", **env}
     with (
         running_service(service_argv, service_env, workdir / "service.log", "the trading-service") as backend,
-        running_nginx(workdir / "nginx", site_file, CONTRACT.trading_address, backend) as proxy,
+        running_nginx(
+            workdir / "nginx", site_file, CONTRACT.trading_address, backend, DEFAULT_WORKER_CONNECTIONS
+        ) as proxy,
     ):
         yield f"ws://{proxy}"

@@ -1,0 +1,108 @@
+"""Around the auth message: sent in fragments it still authenticates; an authenticated session answers as
+the contract says, stays open and keeps its user; a token anywhere else authenticates nobody."""
+
+import asyncio
+import json
+
+import pytest
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.report import explain
+from fixtures.timeouts import SHORT
+from fixtures.tokens import USER_ID
+from fixtures.wsclient import exchange
+
+pytestmark = pytest.mark.fault("auth-message")
+
+PING = json.dumps({"type": "ping"})
+
+FRAGMENTINGS = [
+    pytest.param(lambda message: [message[: len(message) // 2], message[len(message) // 2 :]], id="two-fragments"),
+    pytest.param(list, id="one-fragment-per-character"),
+    pytest.param(lambda message: ["", message, ""], id="empty-first-and-last-fragments"),
+]
+
+# A message on an authenticated session and the type of its answer.
+SESSION_MESSAGES = [
+    pytest.param(PING, "pong", id="ping"),
+    pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), "subscribed", id="subscribe"),
+    pytest.param(json.dumps({"type": "unsubscribe", "symbol": "AAPL"}), "unsubscribed", id="unsubscribe"),
+    pytest.param(json.dumps({"type": "get_stats"}), "stats", id="get-stats"),
+    pytest.param(json.dumps({"type": "order", "symbol": "AAPL"}), CONTRACT.error_type, id="unknown-type"),
+    pytest.param("not json", CONTRACT.error_type, id="not-json"),
+    pytest.param("[]", CONTRACT.error_type, id="json-array"),
+]
+
+# The token of a second auth message: the session's own again, or another user's valid one.
+SECOND_TOKENS = [
+    pytest.param(None, id="same-token"),
+    pytest.param("another-user", id="another-users-token"),
+]
+
+# Where else a client might put its token, sending no auth message: (url, headers) from (url, token).
+TOKEN_ELSEWHERE = {
+    "query string ?token=": lambda url, token: (f"{url}?token={token}", {}),
+    "query string ?access_token=": lambda url, token: (f"{url}?access_token={token}", {}),
+    "Authorization header": lambda url, token: (url, {"Authorization": f"Bearer {token}"}),
+    "cookie": lambda url, token: (url, {"Cookie": f"token={token}"}),
+}
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTINGS)
+async def test_fragmented_auth_message_authenticates(ws_url, mint, fragment):
+    """An auth message sent as one message in several fragments is reassembled and authenticates."""
+    ex = await exchange(ws_url, fragment(auth_message(mint())), until=(CONTRACT.auth_success_type,))
+    assert ex.types == [CONTRACT.auth_success_type], explain(
+        "auth-message",
+        ex,
+        "a fragmented auth message did not authenticate",
+        "read whole messages (the WebSocket library reassembles fragments), never single frames",
+    )
+
+
+@pytest.mark.parametrize(("message", "answer"), SESSION_MESSAGES)
+async def test_authenticated_session_answers_and_stays_open(ws_url, mint, message, answer):
+    """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
+    stays open: a ping after it is answered."""
+    ex = await exchange(ws_url, auth_message(mint()), message, PING, max_frames=3)
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, answer, "pong"], None), explain(
+        "auth-message",
+        ex,
+        f"an authenticated session did not answer {answer} and stay open",
+        "after auth: ping -> pong, subscribe -> subscribed, unsubscribe -> unsubscribed, get_stats -> stats; "
+        "anything else -> an error frame, and the connection stays open",
+    )
+
+
+@pytest.mark.parametrize("second", SECOND_TOKENS)
+async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
+    """A second auth message, even with another user's valid token, gets an error frame, never a second
+    auth_success: the session stays open as the user it authenticated first."""
+    ex = await exchange(ws_url, auth_message(mint()), auth_message(mint(second)), PING, max_frames=3)
+    user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
+    expected_types = [CONTRACT.auth_success_type, CONTRACT.error_type, "pong"]
+    assert (ex.types, user, ex.close_code) == (expected_types, int(USER_ID), None), explain(
+        "auth-message",
+        ex,
+        "a second auth message on an authenticated session was not refused with an error frame",
+        "authenticate once per connection: answer a later auth message with an error frame and keep the user",
+    )
+
+
+async def test_token_outside_the_auth_message_authenticates_nobody(ws_url, mint, gate_options):
+    """A token in the query string, an Authorization header or a cookie, with no auth message, authenticates
+    nobody: each connection is closed by the auth timeout with an error frame and 4001."""
+    tries = {place: put(ws_url, mint()) for place, put in TOKEN_ELSEWHERE.items()}
+    wait = gate_options.auth_timeout + SHORT
+    done = await asyncio.gather(*(exchange(url, headers=headers, wait=wait) for url, headers in tries.values()))
+    outcomes = {place: (ex.types, ex.close_code) for place, ex in zip(tries, done, strict=True)}
+    expected = {place: ([CONTRACT.error_type], CONTRACT.close_bad_message) for place in tries}
+    wrong = [place for place in tries if outcomes[place] != expected[place]]
+    assert outcomes == expected, explain(
+        "auth-message",
+        done[list(tries).index(wrong[0])],
+        f"with the token only in the {wrong[0]}, the connection was not closed by the auth timeout "
+        f"({gate_options.auth_timeout:g} s) with 4001",
+        'authenticate only from the first message {"type": "auth", "token": <JWT>}; ignore tokens in the URL, '
+        "headers and cookies",
+    )
