@@ -15,7 +15,7 @@ pytestmark = pytest.mark.fault("proxy-upgrade")
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 ONE_MIB = 1024 * 1024
-PUSH_COUNT, PUSH_INTERVAL = 4, 0.2
+PUSH_COUNT, PUSH_INTERVAL = 3, 0.1
 
 # What the backend must see of a handshake that came through Nginx: (header, accepted values, fix).
 FORWARDED_HEADERS = [

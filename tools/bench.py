@@ -1,0 +1,118 @@
+"""Benchmark the gate as a user runs it: whole `pytest` processes, timed from outside.
+
+Prints a table and writes reports/bench.json: the warm gate on each stack (median of several runs),
+the cold run, the stack start-up, the cost per case, and the time to report a broken proxy.
+Usage: python tools/bench.py [--runs N] [--stacks local,docker]
+"""
+
+import argparse
+import copy
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import crossplane
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fixtures.contract import CONTRACT  # noqa: E402
+from fixtures.nginx_site import find_location, load_site  # noqa: E402
+from fixtures.options import DEFAULT_SITE  # noqa: E402
+
+RUN_LIMIT = 600
+ONE_CASE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
+
+
+def gate(*options: str) -> tuple[float, int, int]:
+    """One gate run: (wall seconds, exit code, cases run)."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options]
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=RUN_LIMIT)
+    wall = time.perf_counter() - started
+    counts = re.findall(r"(\d+) (passed|failed|error)", proc.stdout)
+    return wall, proc.returncode, sum(int(n) for n, _ in counts)
+
+
+def median_of(runs: int, *options: str) -> dict:
+    results = [gate(*options) for _ in range(runs)]
+    walls = [wall for wall, _, _ in results]
+    return {
+        "median_s": round(statistics.median(walls), 2),
+        "min_s": round(min(walls), 2),
+        "max_s": round(max(walls), 2),
+        "exit_codes": sorted({code for _, code, _ in results}),
+        "cases": results[-1][2],
+    }
+
+
+def broken_proxy_site(workdir: Path) -> Path:
+    """The production site file with the Upgrade header dropped."""
+    site = copy.deepcopy(load_site(DEFAULT_SITE))
+    _, location = find_location(site, CONTRACT.ws_path)
+    location["block"] = [s for s in location["block"] if s["args"][:1] != ["Upgrade"]]
+    path = workdir / "no-upgrade.conf"
+    path.write_text(crossplane.build(site))
+    return path
+
+
+def clear_bytecode() -> None:
+    for cache in ROOT.glob("**/__pycache__"):
+        if ".venv" not in cache.parts:
+            shutil.rmtree(cache)
+
+
+def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
+    option = f"--stack={stack}"
+    if stack == "docker":
+        subprocess.run(["docker", "image", "rm", "-f", "ws-gate-nginx", "ws-gate-stub"], capture_output=True)
+    clear_bytecode()
+    cold = gate(option)
+    return {
+        "cold_s": round(cold[0], 2),
+        "warm": median_of(runs, option),
+        "startup_one_case": median_of(runs, option, ONE_CASE),
+        "broken_proxy": median_of(runs, option, f"--nginx-conf={broken_proxy_site(workdir)}"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stacks", default="local")
+    args = parser.parse_args()
+    figures = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+    with tempfile.TemporaryDirectory(prefix="ws-gate-bench-") as workdir:
+        for stack in args.stacks.split(","):
+            figures[stack] = bench_stack(stack, args.runs, Path(workdir))
+    for stack in args.stacks.split(","):
+        row = figures[stack]
+        warm = row["warm"]
+        per_case = (warm["median_s"] - row["startup_one_case"]["median_s"]) / max(warm["cases"] - 1, 1)
+        row["per_case_ms"] = round(per_case * 1000, 1)
+        print(
+            f"{stack}: warm gate {warm['median_s']} s median ({warm['cases']} cases, min {warm['min_s']}, "
+            f"max {warm['max_s']}); cold {row['cold_s']} s; start-up + one case "
+            f"{row['startup_one_case']['median_s']} s; {row['per_case_ms']} ms per case; broken proxy reported "
+            f"in {row['broken_proxy']['median_s']} s (exit {row['broken_proxy']['exit_codes']})"
+        )
+    if {"local", "docker"} <= figures.keys():
+        ratio = figures["docker"]["warm"]["median_s"] / figures["local"]["warm"]["median_s"]
+        figures["docker_over_local_warm"] = round(ratio, 2)
+        print(f"docker / local, warm: x{ratio:.2f}")
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "bench.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
