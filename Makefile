@@ -7,6 +7,11 @@ PY := $(VENV)/bin/python
 STACK ?= auto
 NGINX_CONF ?=
 BACKEND_URL ?=
+TARGET ?=
+CONTRACT ?=
+AUTH_TIMEOUT ?=
+JOBS ?=
+N ?= 1000
 PYTEST_ARGS ?=
 # The secret goes to the gate through the environment, never on a command line make would echo.
 ifdef JWT_SECRET
@@ -15,12 +20,22 @@ endif
 
 GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(NGINX_CONF),--nginx-conf=$(NGINX_CONF)) \
-	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL))
+	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL)) \
+	$(if $(TARGET),--target=$(TARGET)) \
+	$(if $(CONTRACT),--contract=$(CONTRACT)) \
+	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
+	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest lint prerequisites clean
+.PHONY: gate test selftest lint load bench prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
+
+load: prerequisites
+	$(PY) -m pytest $(GATE_OPTIONS) --load=$(N) tests/test_load.py --junitxml=reports/load.xml $(PYTEST_ARGS)
+
+bench: prerequisites
+	$(PY) tools/bench.py
 
 test: lint selftest gate
 
