@@ -11,6 +11,7 @@ TARGET ?=
 CONTRACT ?=
 AUTH_TIMEOUT ?=
 JOBS ?=
+FRONTEND_DIST ?=
 N ?= 1000
 PYTEST_ARGS ?=
 # The secret goes to the gate through the environment, never on a command line make would echo.
@@ -26,7 +27,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest lint load bench prerequisites clean
+.PHONY: gate test selftest lint load bench frontend-check prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
@@ -36,6 +37,12 @@ load: prerequisites
 
 bench: prerequisites
 	$(PY) tools/bench.py
+
+# The built frontend's bundle scan (no stack) and the browser tests, after `npm run build`.
+frontend-check: prerequisites
+	@[ -n "$(FRONTEND_DIST)" ] || { echo "give FRONTEND_DIST=path/to/dist (the folder npm run build writes)"; exit 2; }
+	$(PY) -m pytest $(GATE_OPTIONS) tests/test_frontend.py --frontend-dist=$(FRONTEND_DIST) \
+		--junitxml=reports/frontend.xml $(PYTEST_ARGS)
 
 test: lint selftest gate
 
@@ -52,6 +59,13 @@ prerequisites: $(VENV)/.installed
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	  else \
 	    echo "nginx not found: install Debian's nginx-light (sudo apt-get install nginx-light)"; exit 2; \
+	  fi; }
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "no /usr/bin/chromium: the browser tests will skip (sudo apt-get install chromium)"; \
 	  fi; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt

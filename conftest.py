@@ -6,4 +6,6 @@ pytest_plugins = [
     "fixtures.stack",
     "fixtures.external_stack",
     "fixtures.verdict",
+    "fixtures.policy",
+    "fixtures.frontend",
 ]

@@ -8,30 +8,22 @@ from fixtures.frontend import findings_report, open_built_page, open_test_page, 
 from fixtures.report import diagnose_handshake, explain
 from fixtures.wsclient import NO_CLOSE_FRAME
 
-WRONG_PAGES = [
-    pytest.param(
-        "/api/v1/ai/ws/chat", CONTRACT.auth_type, (False, [], NO_CLOSE_FRAME), "endpoint", id="ai-chat-endpoint"
-    ),
-    pytest.param(
-        CONTRACT.ws_path,
-        "authenticate",
-        (True, [CONTRACT.error_type], CONTRACT.close_bad_message),
-        "auth-message",
-        id="authenticate-type",
-    ),
-]
+# The browser, its pages and these tests share one event loop: the session's.
+in_browser = pytest.mark.asyncio(loop_scope="session")
 
 
 def _of(fault, findings):
     return [finding for finding in findings if finding.fault == fault]
 
 
+@pytest.mark.fault("endpoint")
 def test_bundle_dials_the_contract_endpoint(bundle_findings, frontend_dist):
     """The built bundle opens a WebSocket, and only at /ws/realtime."""
     found = _of("endpoint", bundle_findings)
     assert found == [], findings_report("endpoint", found, frontend_dist)
 
 
+@pytest.mark.fault("auth-message")
 @pytest.mark.usefixtures("requires_websocket_in_bundle")
 def test_bundle_sends_the_contract_auth_message(bundle_findings, frontend_dist):
     """The built bundle sends {type: "auth", token} and no other auth type."""
@@ -39,6 +31,7 @@ def test_bundle_sends_the_contract_auth_message(bundle_findings, frontend_dist):
     assert found == [], findings_report("auth-message", found, frontend_dist)
 
 
+@pytest.mark.fault("direct-port")
 @pytest.mark.usefixtures("requires_websocket_in_bundle")
 def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_dist):
     """The built bundle builds the WebSocket URL from location.origin, never a fixed host or port."""
@@ -46,9 +39,11 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
     assert found == [], findings_report("direct-port", found, frontend_dist)
 
 
-def test_browser_on_the_nginx_origin_authenticates(page, stack, mint):
+@pytest.mark.fault("proxy-upgrade")
+@in_browser
+async def test_browser_on_the_nginx_origin_authenticates(page, ws_url, stack, mint):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
-    ex = open_test_page(page, stack, CONTRACT.ws_path, CONTRACT.auth_type, mint())
+    ex = await open_test_page(page, stack, CONTRACT.ws_path, CONTRACT.auth_type, mint())
     if ex.status != 101:
         pytest.fail(explain("proxy-upgrade", ex, *diagnose_handshake(ex, stack)))
     assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type], None), explain(
@@ -56,19 +51,36 @@ def test_browser_on_the_nginx_origin_authenticates(page, stack, mint):
     )
 
 
-@pytest.mark.parametrize(("path", "auth_type", "expected", "fault"), WRONG_PAGES)
-def test_browser_sees_the_outage_faults_fail(page, stack, mint, path, auth_type, expected, fault):
-    """A page dialling the outage's endpoint fails its handshake; one sending its auth type gets an error, then 4001."""
-    ex = open_test_page(page, stack, path, auth_type, mint())
-    assert (ex.status == 101, ex.types, ex.close_code) == expected, explain(
-        fault,
+@pytest.mark.fault("endpoint")
+@in_browser
+async def test_browser_dialling_the_outage_endpoint_fails_its_handshake(page, stack, mint):
+    """A page that dials /api/v1/ai/ws/chat sees its WebSocket fail at the handshake, closed 1006 unopened."""
+    ex = await open_test_page(page, stack, "/api/v1/ai/ws/chat", CONTRACT.auth_type, mint())
+    assert (ex.status == 101, ex.types, ex.close_code) == (False, [], NO_CLOSE_FRAME), explain(
+        "endpoint",
         ex,
-        f"the browser did not see the {fault} fault refused",
-        f"only {CONTRACT.ws_path} may upgrade; any first message but type {CONTRACT.auth_type!r} gets 4001",
+        "/api/v1/ai/ws/chat upgrades for the browser",
+        f"serve WebSockets at {CONTRACT.ws_path} only",
     )
 
 
-def test_built_page_in_the_browser_dials_only_the_contract_endpoint(page, stack, frontend_dist):
+@pytest.mark.fault("auth-message")
+@in_browser
+async def test_browser_sending_the_outage_auth_type_is_closed_with_4001(page, ws_url, stack, mint):
+    """A page that sends {type: "authenticate"} gets an error frame, then close 4001."""
+    ex = await open_test_page(page, stack, CONTRACT.ws_path, "authenticate", mint())
+    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+        "auth-message",
+        ex,
+        'the trading-service did not refuse {"type": "authenticate"} from the browser',
+        'the service must answer any first message but {"type": "auth", ...} with an error frame and 4001',
+    )
+
+
+@pytest.mark.fault("endpoint")
+@in_browser
+async def test_built_page_in_the_browser_dials_only_the_contract_endpoint(page, stack, frontend_dist):
     """The built index.html, on Nginx's origin, opens WebSockets to /ws/realtime on that origin only."""
-    wrong = [socket for socket in open_built_page(page, stack, frontend_dist) if socket.url != stack.ws_url()]
+    sockets = await open_built_page(page, stack, frontend_dist)
+    wrong = [socket for socket in sockets if socket.url != stack.ws_url()]
     assert wrong == [], "\n".join(socket_report(socket, stack, frontend_dist) for socket in wrong)

@@ -1,0 +1,1 @@
+class a{constructor(t){this.config=t,this.ws=null}connect(){this.ws=new WebSocket("ws://localhost:8001/ws/realtime"),this.ws.onopen=()=>{this.ws.send(JSON.stringify({type:"auth",token:this.config.token}))}}}new a({token:localStorage.getItem("access_token")}).connect();

@@ -1,0 +1,1 @@
+const s="/api/v1/market/quotes";async function o(t){const e=await fetch(`${s}?symbol=${t}`,{headers:{Authorization:`Bearer ${localStorage.getItem("access_token")}`}});return e.json()}o("AAPL").then(t=>{document.getElementById("root").textContent=JSON.stringify(t)});

@@ -1,0 +1,1 @@
+class a{constructor(t){this.config=t,this.ws=null}connect(){const r=window.location.origin,e=r.replace(/^http/,"ws")+"/api/v1/ai/ws/chat";this.ws=new WebSocket(e),this.ws.onopen=()=>{const i={type:"auth",token:this.config.token};this.ws.send(JSON.stringify(i))}}}new a({token:localStorage.getItem("access_token")}).connect();
