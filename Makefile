@@ -27,7 +27,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest lint load bench frontend-check prerequisites clean
+.PHONY: gate test selftest selfcheck lint load bench frontend-check prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
@@ -48,6 +48,10 @@ test: lint selftest gate
 
 selftest: prerequisites
 	$(PY) -m pytest selftest --junitxml=reports/selftest.xml $(PYTEST_ARGS)
+
+# The mutation self-check: every mutant caught by the test named for it, every correct variant passes.
+selfcheck: prerequisites
+	$(PY) selftest/selfcheck.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

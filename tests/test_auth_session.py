@@ -95,13 +95,14 @@ async def test_token_outside_the_auth_message_authenticates_nobody(ws_url, mint,
     tries = {place: put(ws_url, mint()) for place, put in TOKEN_ELSEWHERE.items()}
     wait = gate_options.auth_timeout + SHORT
     done = await asyncio.gather(*(exchange(url, headers=headers, wait=wait) for url, headers in tries.values()))
-    outcomes = {place: (ex.types, ex.close_code) for place, ex in zip(tries, done, strict=True)}
-    expected = {place: ([CONTRACT.error_type], CONTRACT.close_bad_message) for place in tries}
-    wrong = [place for place in tries if outcomes[place] != expected[place]]
+    exchanges = dict(zip(tries, done, strict=True))
+    outcomes = {place: (ex.types, ex.close_code) for place, ex in exchanges.items()}
+    expected = dict.fromkeys(tries, ([CONTRACT.error_type], CONTRACT.close_bad_message))
+    wrong = next((place for place in tries if outcomes[place] != expected[place]), None)
     assert outcomes == expected, explain(
         "auth-message",
-        done[list(tries).index(wrong[0])],
-        f"with the token only in the {wrong[0]}, the connection was not closed by the auth timeout "
+        exchanges[wrong],
+        f"with the token only in the {wrong}, the connection was not closed by the auth timeout "
         f"({gate_options.auth_timeout:g} s) with 4001",
         'authenticate only from the first message {"type": "auth", "token": <JWT>}; ignore tokens in the URL, '
         "headers and cookies",

@@ -1,0 +1,217 @@
+"""The gate's mutants and correct variants: one table for the pytest self-test (test_mutation_score.py)
+and `make selfcheck` (selfcheck.py).
+
+A mutant is one fault put into the stack the gate runs on: the production site file with one line of its
+WebSocket location changed (`site`), the stub with one contract check disabled through STUB_BREAK
+(`stub`), or one setting of the stub or the gate changed (`setting`). Each must fail the gate, in the test
+named for it. A correct variant (`variant`) is another right way to build the stack: the gate must pass.
+
+Faults no gate test can catch are left out rather than faked: `proxy_buffering on` changes nothing at run
+time (Nginx never buffers an upgraded connection; only the static check names it, so that mutant lists
+the static check), and Nginx's worker_connections lives in the main configuration the gate writes, not in
+the site file under test.
+"""
+
+import copy
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import crossplane
+
+from fixtures.contract import CONTRACT
+from fixtures.local_stack import running_service
+from fixtures.nginx_site import find_location, load_site
+from fixtures.options import DEFAULT_SITE
+from selftest.gate_run import GateRun, run_gate
+
+CONFS = Path(__file__).parent / "confs"
+STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
+BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
+SITE_ORIGIN = "https://trademe.example"
+
+UPGRADE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
+FORWARDED = "tests/test_proxy_upgrade.py::test_backend_receives_the_forwarded_header"
+STATIC = "tests/test_site_file.py::test_websocket_location_passes_the_static_check"
+FIRST_MESSAGE = "tests/test_auth_message.py::test_wrong_first_message_is_refused_with_4001"
+SILENT_CLIENT = "tests/test_auth_message.py::test_silent_client_is_closed_by_the_auth_timeout"
+TOKEN = "tests/test_token_claims.py::test_defective_token_is_refused_with_4003"
+TOO_BIG = "tests/test_transport.py::test_message_over_the_size_limit_is_closed_with_1009"
+AT_THE_LIMIT = "tests/test_transport.py::test_message_at_the_size_limit_is_answered"
+CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the_origin_policy"
+CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
+
+Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
+
+
+def _matches(stmt: dict, name: str, first_arg: str | None) -> bool:
+    return stmt["directive"] == name and first_arg in (None, stmt["args"][0])
+
+
+def without(name: str, first_arg: str | None = None) -> Edit:
+    """Drop directive `name` (with that first argument) from the WebSocket location."""
+    return lambda location: {
+        **location,
+        "block": [stmt for stmt in location["block"] if not _matches(stmt, name, first_arg)],
+    }
+
+
+def replaced(name: str, *args: str, first_arg: str | None = None) -> Edit:
+    """Give directive `name` (with that first argument) of the WebSocket location other arguments."""
+    return lambda location: {
+        **location,
+        "block": [
+            {**stmt, "args": list(args)} if _matches(stmt, name, first_arg) else stmt for stmt in location["block"]
+        ],
+    }
+
+
+def header(name: str, value: str) -> Edit:
+    """Set the proxy_set_header of `name` to `value`."""
+    return replaced("proxy_set_header", name, value, first_arg=name)
+
+
+def added(name: str, *args: str) -> Edit:
+    """Add directive `name` at the end of the WebSocket location."""
+    return lambda location: {
+        **location,
+        "block": [*location["block"], {"directive": name, "line": location["line"], "args": list(args)}],
+    }
+
+
+def moved(prefix: str) -> Edit:
+    """Serve the WebSocket location at another prefix."""
+    return lambda location: {**location, "args": [prefix]}
+
+
+def mutated_site(workdir: Path, edit: Edit) -> Path:
+    """The production site file with its WebSocket location changed by `edit`, written into `workdir`."""
+    site = copy.deepcopy(load_site(DEFAULT_SITE))
+    server, location = find_location(site, CONTRACT.ws_path)
+    server["block"] = [edit(stmt) if stmt is location else stmt for stmt in server["block"]]
+    path = workdir / "mutant.conf"
+    path.write_text(crossplane.build(site))
+    return path
+
+
+@contextmanager
+def starlette_backend(workdir: Path, secret: str) -> Iterator[str]:
+    """The independent Starlette trading-service on a free port: its http:// URL."""
+    env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT}
+    argv = [sys.executable, str(STARLETTE_SERVICE)]
+    with running_service(argv, env, workdir / "starlette.log", "the Starlette trading-service") as address:
+        yield f"http://{address}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One stack to run the gate on. `catcher`: the gate test that must fail; None: the gate must pass."""
+
+    id: str
+    kind: str  # site, stub, setting or variant
+    catcher: str | None
+    edit: Edit | None = None  # a mutated production site file
+    conf: Path | None = None  # another site file
+    env: dict[str, str] = field(default_factory=dict)  # for the gate, and so for the stub it starts
+    options: tuple[str, ...] = ()
+    starlette: bool = False  # the independent Starlette service in place of the stub
+    # Run the catcher alone: with the whole gate, each of its many refusals would wait out the anti-hang guard.
+    catcher_only: bool = False
+
+    def run(self, workdir: Path) -> GateRun:
+        # The local stack: its stub takes STUB_BREAK and its settings from the gate's environment.
+        options = ["--stack=local", *self.options]
+        env = dict(self.env)
+        if self.edit:
+            options.append(f"--nginx-conf={mutated_site(workdir, self.edit)}")
+        if self.conf:
+            options.append(f"--nginx-conf={self.conf}")
+        if self.catcher_only:
+            options += ["-k", self.catcher.split("::")[-1]]
+        with ExitStack() as cleanup:
+            if self.starlette:
+                env["WS_E2E_JWT_SECRET"] = secrets.token_urlsafe(48)
+                url = cleanup.enter_context(starlette_backend(workdir, env["WS_E2E_JWT_SECRET"]))
+                options += [f"--backend-url={url}", f"--auth-timeout={BACKEND_AUTH_TIMEOUT}"]
+            return run_gate(workdir, *options, env=env)
+
+    def verdict(self, run: GateRun) -> tuple[bool, str]:
+        """Whether the gate did what this case expects, and what it did."""
+        if run.exit_code not in (0, 1):
+            return False, f"the gate could not run (exit {run.exit_code})"
+        if self.catcher is None and run.failed:
+            return False, f"false alarm: {', '.join(sorted(run.failed))}"
+        if self.catcher is None:
+            return run.exit_code == 0, "passed"
+        if self.catcher in run.failed:
+            return True, "caught"
+        elsewhere = f", failed only {', '.join(sorted(run.failed))}" if run.failed else ""
+        return False, f"missed{elsewhere}"
+
+
+def site(name: str, edit: Edit, catcher: str) -> Case:
+    return Case(name, "site", catcher, edit=edit)
+
+
+def stub(check: str, catcher: str, **more) -> Case:
+    return Case(f"stub-{check}-check-off", "stub", catcher, env={"STUB_BREAK": check}, **more)
+
+
+MUTANTS = [
+    site("upgrade-header-dropped", without("proxy_set_header", "Upgrade"), UPGRADE),
+    site("connection-header-dropped", without("proxy_set_header", "Connection"), UPGRADE),
+    site("connection-empty", header("Connection", ""), UPGRADE),
+    site("connection-close", header("Connection", "close"), UPGRADE),
+    site("http-version-dropped", without("proxy_http_version"), UPGRADE),
+    site("http-1.0", replaced("proxy_http_version", "1.0"), UPGRADE),
+    site("proxy-pass-strips-the-path", replaced("proxy_pass", "http://127.0.0.1:8001/"), UPGRADE),
+    site("proxy-pass-rewrites-the-path", replaced("proxy_pass", "http://127.0.0.1:8001/api/"), UPGRADE),
+    site("proxy-pass-to-another-port", replaced("proxy_pass", "http://127.0.0.1:8002"), UPGRADE),
+    site("location-wss-prefix", moved("/wss/"), UPGRADE),
+    site("location-below-the-endpoint", moved("/ws/realtime/"), UPGRADE),
+    site("accept-header-hidden", added("proxy_hide_header", "Sec-WebSocket-Accept"), UPGRADE),
+    site("host-header-dropped", without("proxy_set_header", "Host"), f"{FORWARDED}[host]"),
+    site("x-real-ip-dropped", without("proxy_set_header", "X-Real-IP"), f"{FORWARDED}[x-real-ip]"),
+    site("x-forwarded-for-dropped", without("proxy_set_header", "X-Forwarded-For"), f"{FORWARDED}[x-forwarded-for]"),
+    site(
+        "x-forwarded-proto-dropped", without("proxy_set_header", "X-Forwarded-Proto"), f"{FORWARDED}[x-forwarded-proto]"
+    ),
+    site("x-forwarded-proto-always-https", header("X-Forwarded-Proto", "https"), f"{FORWARDED}[x-forwarded-proto]"),
+    site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), f"{STATIC}[read-timeout-an-hour]"),
+    site("send-timeout-60s", replaced("proxy_send_timeout", "60s"), f"{STATIC}[send-timeout-an-hour]"),
+    site("buffering-dropped", without("proxy_buffering"), f"{STATIC}[buffering-off]"),
+    stub("auth-type", f"{FIRST_MESSAGE}[authenticate-of-the-outage]"),
+    stub("aud", f"{TOKEN}[wrong-aud]"),
+    stub("iss", f"{TOKEN}[wrong-iss]"),
+    stub("camel-case", f"{TOKEN}[snake-case-claims]"),
+    stub("signature", f"{TOKEN}[wrong-secret]"),
+    stub("expiry", f"{TOKEN}[expired]"),
+    stub("token-type", f"{TOKEN}[refresh-type]"),
+    stub("auth-timeout", SILENT_CLIENT),
+    stub("close-after-error", f"{FIRST_MESSAGE}[not-json]", catcher_only=True),
+    Case("max-message-16-mib", "setting", f"{TOO_BIG}[text]", env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)}),
+    Case("max-message-1-mib", "setting", AT_THE_LIMIT, env={"MAX_MESSAGE_BYTES": str(1024 * 1024)}),
+    Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),
+    Case("worker-connections-64", "setting", CROWD, options=("--worker-connections=64",)),
+]
+
+DEFAULT_STACK = Case("production-site", "variant", None)
+VARIANTS = [
+    Case("connection-upgrade-map", "variant", None, conf=CONFS / "map-idiom.conf"),
+    Case("named-upstream-with-keepalive", "variant", None, conf=CONFS / "named-upstream.conf"),
+    Case("exact-match-location", "variant", None, conf=CONFS / "exact-location.conf"),
+    Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
+    Case(
+        "origin-checked-under-enforce",
+        "variant",
+        None,
+        env={"STUB_ORIGINS": SITE_ORIGIN},
+        options=("--origin-policy=enforce", f"--origin={SITE_ORIGIN}"),
+    ),
+]
+STARLETTE = Case("starlette-service", "variant", None, starlette=True)
+
+CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE]

@@ -1,0 +1,122 @@
+"""Hostile traffic at the WebSocket layer: invalid UTF-8 is closed with 1007, a message over the size limit
+with 1009, and a crowd of connections that never authenticate neither stays nor keeps a real client out."""
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.report import explain
+from fixtures.timeouts import SHORT
+from fixtures.wsclient import exchange
+
+pytestmark = pytest.mark.fault("security")
+
+INVALID_DATA, MESSAGE_TOO_BIG = 1007, 1009  # RFC 6455 close codes
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024  # the largest message the service takes
+ONE_MIB = 1024 * 1024
+CROWD = 50
+PING = json.dumps({"type": "ping"})
+
+
+def subscribe_of(size: int) -> str:
+    """A subscribe message of exactly `size` bytes."""
+    empty = json.dumps({"type": "subscribe", "symbol": ""})
+    return json.dumps({"type": "subscribe", "symbol": "S" * (size - len(empty))})
+
+
+class InvalidUtf8(str):
+    """A text frame holding `raw`, which is not UTF-8; as a str it is what reports show of it."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes):
+        shown = super().__new__(cls, f"<invalid UTF-8: {raw.hex(' ')}>")
+        shown.raw = raw
+        return shown
+
+
+class RawTextConnection(ClientConnection):
+    """Sends an InvalidUtf8 message as a text frame of its raw bytes, which websockets never does by itself."""
+
+    async def send(self, message, *, text=None):
+        if isinstance(message, InvalidUtf8):
+            message, text = message.raw, True
+        await super().send(message, text=text)
+
+
+# Frames that break the transport go first: the server's WebSocket layer closes the connection as soon as
+# it reads one, so after an auth message that close would race the auth_success.
+INVALID_UTF8 = [
+    pytest.param(b"\xff", id="byte-ff"),
+    pytest.param(b"\x80", id="lone-continuation-byte"),
+    pytest.param(b"\xc0\xaf", id="overlong-slash"),
+    pytest.param(b"\xed\xa0\x80", id="utf-16-surrogate"),
+    pytest.param(b"\xf4\x90\x80\x80", id="above-u-10ffff"),
+    pytest.param(b'{"type": "ping"}\xe2\x82', id="truncated-sequence"),
+]
+
+OVERSIZED_MESSAGES = [
+    pytest.param(subscribe_of(MAX_MESSAGE_BYTES + 1), id="text"),
+    pytest.param(bytes(MAX_MESSAGE_BYTES + 1), id="binary"),
+    pytest.param(["S" * ONE_MIB] * 3, id="text-in-fragments"),
+]
+
+
+@pytest.mark.parametrize("raw", INVALID_UTF8)
+async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
+    """A text frame that is not UTF-8 closes the connection with 1007 and nothing else."""
+    ex = await exchange(ws_url, InvalidUtf8(raw), create_connection=RawTextConnection)
+    assert (ex.types, ex.close_code) == ([], INVALID_DATA), explain(
+        "security",
+        ex,
+        f"invalid UTF-8 in a text frame was not closed with {INVALID_DATA}",
+        "let the WebSocket library validate text frames (RFC 6455 8.1); never decode them with errors ignored",
+    )
+
+
+@pytest.mark.parametrize("message", OVERSIZED_MESSAGES)
+async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, message):
+    """A message one byte over the limit, whole or in fragments, closes the connection with 1009."""
+    ex = await exchange(ws_url, message)
+    assert (ex.types, ex.close_code) == ([], MESSAGE_TOO_BIG), explain(
+        "security",
+        ex,
+        f"a message over {MAX_MESSAGE_BYTES} bytes was not closed with {MESSAGE_TOO_BIG}",
+        f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes (uvicorn --ws-max-size, "
+        "websockets max_size)",
+    )
+
+
+async def test_message_at_the_size_limit_is_answered(ws_url, mint):
+    """A message of exactly the size limit is taken and answered."""
+    message = subscribe_of(MAX_MESSAGE_BYTES)
+    ex = await exchange(ws_url, auth_message(mint()), message, max_frames=2)
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, "subscribed"], None), explain(
+        "security",
+        ex,
+        f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
+        f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+    )
+
+
+async def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, mint, gate_options):
+    """50 connections that never authenticate are each closed by the auth timeout with 4001, and a real
+    client opened after them authenticates and is answered before the first of them is closed."""
+    crowd = [asyncio.create_task(exchange(ws_url, wait=gate_options.auth_timeout + SHORT)) for _ in range(CROWD)]
+    client = await exchange(ws_url, auth_message(mint()), PING, max_frames=2)
+    closed = await asyncio.gather(*crowd)
+    odd = [ex for ex in closed if (ex.types, ex.close_code) != ([CONTRACT.error_type], CONTRACT.close_bad_message)]
+    first_close = min((ex.arrivals[0] for ex in closed if ex.arrivals), default=float("inf"))
+    got_in_first = bool(client.arrivals) and client.arrivals[-1] < first_close
+    assert (client.types, len(odd), got_in_first) == ([CONTRACT.auth_success_type, "pong"], 0, True), explain(
+        "security",
+        client,
+        f"of {CROWD} connections that never authenticate, {len(odd)} did not get an error frame and 4001 at the "
+        f"{gate_options.auth_timeout:g} s auth timeout{f' (the first: {odd[0].got()})' if odd else ''}; the real "
+        f"client below {'was' if got_in_first else 'was not'} answered before the first of them was closed",
+        "close each unauthenticated connection at the auth timeout; keep accepting while they wait "
+        "(no global lock around auth, enough worker_connections in Nginx)",
+    )
