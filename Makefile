@@ -27,7 +27,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load bench frontend-check prerequisites clean
+.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
@@ -37,6 +37,11 @@ load: prerequisites
 
 bench: prerequisites
 	$(PY) tools/bench.py
+
+# 30 gates in a row and two at once: no flake, nothing left behind (RUNS=10 STACK=docker for Docker).
+RUNS ?= 30
+reliability: prerequisites
+	$(PY) tools/reliability.py --runs=$(RUNS) --stack=$(if $(filter auto,$(STACK)),local,$(STACK))
 
 # The built frontend's bundle scan (no stack) and the browser tests, after `npm run build`.
 frontend-check: prerequisites

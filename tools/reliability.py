@@ -1,0 +1,66 @@
+"""Run the gate many times in a row, and twice at once, and check that it never flakes and never
+leaves anything behind: no process, temp folder, container or network of its runs.
+
+Usage: python tools/reliability.py [--runs 30] [--stack local]
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_LIMIT = 600
+
+
+def gate(stack: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--stack={stack}"]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def leftovers() -> list[str]:
+    """What a finished gate must not leave: its processes, work folders, containers and networks."""
+    found = subprocess.run(["pgrep", "-af", "trading-stub/stub.py|ws-gate-run-"], capture_output=True, text=True)
+    found_lines = [line for line in found.stdout.splitlines() if "pgrep" not in line]
+    found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob("ws-gate-run-*")]
+    for listing in (["docker", "ps", "-a"], ["docker", "network", "ls"]):
+        answer = subprocess.run([*listing, "-q", "--filter", "label=ws-gate.run"], capture_output=True, text=True)
+        if answer.returncode == 0:
+            found_lines += [f"{' '.join(listing[:2])}: {line}" for line in answer.stdout.split()]
+    return found_lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--stack", default="local")
+    args = parser.parse_args()
+    before = set(leftovers())  # someone else's runs on this machine are not ours to count
+    failures = 0
+    for number in range(1, args.runs + 1):
+        started = time.perf_counter()
+        proc = gate(args.stack)
+        output, _ = proc.communicate(timeout=RUN_LIMIT)
+        left = sorted(set(leftovers()) - before)
+        status = "ok" if proc.returncode == 0 and not left else "FAILED"
+        failures += status != "ok"
+        print(
+            f"run {number:>2}/{args.runs}: {status} in {time.perf_counter() - started:.1f} s, {output.splitlines()[-1]}"
+        )
+        if status != "ok":
+            print(output[-3000:], *left, sep="\n")
+    pair = [gate(args.stack), gate(args.stack)]
+    codes = [proc.wait(RUN_LIMIT) for proc in pair]
+    for proc in pair:
+        proc.stdout.close()
+    left = sorted(set(leftovers()) - before)
+    print(f"two gates at once: exit codes {codes}, left behind: {left or 'nothing'}")
+    failures += codes != [0, 0] or bool(left)
+    print(f"{args.runs} runs in a row and one concurrent pair: {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
