@@ -27,7 +27,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check prerequisites clean
+.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check docker-images prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
@@ -37,6 +37,10 @@ load: prerequisites
 
 bench: prerequisites
 	$(PY) tools/bench.py
+
+# The Docker stack's images without a registry: a Debian base from debootstrap, the stub's wheels.
+docker-images: $(VENV)/.installed
+	PYTHON=$(abspath $(PY)) docker/build-base.sh
 
 # 30 gates in a row and two at once: no flake, nothing left behind (RUNS=10 STACK=docker for Docker).
 RUNS ?= 30

@@ -5,6 +5,7 @@ pytest_plugins = [
     "fixtures.options",
     "fixtures.stack",
     "fixtures.external_stack",
+    "fixtures.docker_stack",
     "fixtures.verdict",
     "fixtures.policy",
     "fixtures.frontend",

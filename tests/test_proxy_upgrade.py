@@ -17,26 +17,33 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 ONE_MIB = 1024 * 1024
 PUSH_COUNT, PUSH_INTERVAL = 3, 0.1
 
-# What the backend must see of a handshake that came through Nginx: (header, accepted values, fix).
+# What the backend must see of a handshake that came through Nginx: (header, accepted values given the
+# client's request headers and the address Nginx sees it at, fix).
 FORWARDED_HEADERS = [
-    pytest.param("Upgrade", lambda client: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;", id="upgrade"),
-    pytest.param("Connection", lambda client: {"upgrade"}, 'proxy_set_header Connection "upgrade";', id="connection"),
+    pytest.param(
+        "Upgrade", lambda client, address: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;", id="upgrade"
+    ),
+    pytest.param(
+        "Connection", lambda client, address: {"upgrade"}, 'proxy_set_header Connection "upgrade";', id="connection"
+    ),
     pytest.param(
         "Host",
-        lambda client: {client["Host"], client["Host"].rsplit(":", 1)[0]},
+        lambda client, address: {client["Host"], client["Host"].rsplit(":", 1)[0]},
         "proxy_set_header Host $host;",
         id="host",
     ),
-    pytest.param("X-Real-IP", lambda client: {"127.0.0.1"}, "proxy_set_header X-Real-IP $remote_addr;", id="x-real-ip"),
+    pytest.param(
+        "X-Real-IP", lambda client, address: {address}, "proxy_set_header X-Real-IP $remote_addr;", id="x-real-ip"
+    ),
     pytest.param(
         "X-Forwarded-For",
-        lambda client: {"127.0.0.1"},
+        lambda client, address: {address},
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         id="x-forwarded-for",
     ),
     pytest.param(
         "X-Forwarded-Proto",
-        lambda client: {"http"},
+        lambda client, address: {"http"},
         "proxy_set_header X-Forwarded-Proto $scheme;",
         id="x-forwarded-proto",
     ),
@@ -76,7 +83,7 @@ async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requir
     value = seen.get(header.lower(), "")
     if header == "X-Forwarded-For":
         value = value.split(",")[-1].strip()
-    assert value.lower() in {v.lower() for v in accepted(ex.request_headers)}, explain(
+    assert value.lower() in {v.lower() for v in accepted(ex.request_headers, stack.client_address)}, explain(
         "proxy-upgrade",
         ex,
         f"the trading-service saw {header}: {seen.get(header.lower())!r}",

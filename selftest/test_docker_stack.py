@@ -1,0 +1,94 @@
+"""The Docker stack: the gate runs the same cases there as on the local stack, keeps its teeth, and leaves no
+container or network behind, even when interrupted."""
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import closing
+
+import pytest
+
+import docker
+from fixtures.docker_stack import RUN_LABEL, engine
+from fixtures.errors import GateSetupError
+from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
+from selftest.mutants import DEFAULT_STACK, MUTANTS, Case
+
+DOCKER_MUTANTS = [case for case in MUTANTS if case.id in ("upgrade-header-dropped", "stub-aud-check-off")]
+STACK_UP = "ws-gate: docker stack: "
+
+
+@pytest.fixture(scope="module")
+def requires_docker() -> Iterator[docker.DockerClient]:
+    """A client of the Docker engine; without one, the tests that need it skip, saying so."""
+    try:
+        client = engine()
+    except GateSetupError as error:
+        pytest.skip(f"needs a Docker engine: {error}")
+    with closing(client):
+        yield client
+
+
+def on_docker(case: Case) -> Case:
+    """The same case on the Docker stack: pytest takes the last --stack it is given."""
+    return dataclasses.replace(case, options=(*case.options, "--stack=docker"))
+
+
+def left_behind(client: docker.DockerClient, output: str) -> list[str]:
+    """The containers and networks still labelled with the run whose output this is."""
+    run = re.search(rf"{re.escape(RUN_LABEL)}=(\w+)", output)
+    assert run, f"the run did not say its label:\n{output[-3000:]}"
+    selector = {"label": f"{RUN_LABEL}={run[1]}"}
+    containers = client.containers.list(all=True, filters=selector)
+    return [item.name for item in [*containers, *client.networks.list(filters=selector)]]
+
+
+def test_gate_runs_the_same_cases_as_on_the_local_stack(tmp_path, requires_docker):
+    """The production site file in front of the stub container passes exactly what passes on the local stack."""
+    (tmp_path / "local").mkdir()
+    local = DEFAULT_STACK.run(tmp_path / "local")
+    run = on_docker(DEFAULT_STACK).run(tmp_path)
+    assert DEFAULT_STACK.verdict(run) == (True, "passed"), run.output[-3000:]
+    assert (run.passed, run.skipped) == (local.passed, local.skipped), run.output[-3000:]
+    assert len(run.passed) >= 60
+    assert left_behind(requires_docker, run.output) == []
+
+
+@pytest.mark.parametrize("mutant", [pytest.param(case, id=case.id) for case in DOCKER_MUTANTS])
+def test_mutant_fails_on_the_docker_stack(tmp_path, requires_docker, mutant):
+    """A broken site file in the Nginx container, or a broken stub container (STUB_BREAK reaches it), fails the
+    gate in the test named for the fault."""
+    run = on_docker(mutant).run(tmp_path)
+    assert mutant.verdict(run) == (True, "caught"), f"{mutant.catcher} did not fail\n{run.output[-3000:]}"
+    assert left_behind(requires_docker, run.output) == []
+
+
+def test_interrupted_run_leaves_nothing_behind(requires_docker):
+    """Ctrl-C while the gate runs on the Docker stack still removes its containers and network."""
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "tests", "-q", "--stack=docker"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a shell's background job ignores it
+    )
+    output = ""
+    while STACK_UP not in output and gate.poll() is None:  # the session's timeout bounds this
+        output += gate.stdout.readline()
+    gate.send_signal(signal.SIGINT)
+    output += gate.communicate(timeout=GATE_RUN_LIMIT)[0]
+    assert gate.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert left_behind(requires_docker, output) == []
+
+
+def test_no_engine_is_one_line(tmp_path):
+    """--stack docker without a Docker engine ends at once with one line and exit code 2."""
+    run = run_gate(tmp_path, "--stack=docker", env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    assert run.exit_code == 2, run.output[-3000:]
+    assert "ws-gate: no Docker engine answers: start dockerd or use --stack local" in run.output
