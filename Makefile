@@ -8,6 +8,7 @@ STACK ?= auto
 NGINX_CONF ?=
 BACKEND_URL ?=
 TARGET ?=
+BACKEND_IMAGE ?=
 CONTRACT ?=
 AUTH_TIMEOUT ?=
 JOBS ?=
@@ -23,6 +24,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(NGINX_CONF),--nginx-conf=$(NGINX_CONF)) \
 	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL)) \
 	$(if $(TARGET),--target=$(TARGET)) \
+	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
 	$(if $(CONTRACT),--contract=$(CONTRACT)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
