@@ -29,7 +29,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check docker-images prerequisites clean
+.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check docker-images docker-clean prerequisites clean
 
 gate: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
@@ -43,6 +43,11 @@ bench: prerequisites
 # The Docker stack's images without a registry: a Debian base from debootstrap, the stub's wheels.
 docker-images: $(VENV)/.installed
 	PYTHON=$(abspath $(PY)) docker/build-base.sh
+
+# What a gate killed outright (SIGKILL) left in Docker: its labelled containers and networks.
+docker-clean:
+	docker ps -aq --filter label=ws-gate.run | xargs -r docker rm -f
+	docker network ls -q --filter label=ws-gate.run | xargs -r docker network rm
 
 # 30 gates in a row and two at once: no flake, nothing left behind (RUNS=10 STACK=docker for Docker).
 RUNS ?= 30

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing
 
+import docker
 import pytest
 
-import docker
 from fixtures.docker_stack import RUN_LABEL, engine
 from fixtures.errors import GateSetupError
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
