@@ -9,7 +9,7 @@ from fixtures.local_stack import STUB
 from fixtures.options import DEFAULT_SITE
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
-from selftest.mutants import mutated_site, without
+from selftest.mutants import STARLETTE_SERVICE, mutated_site, without
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
 
@@ -21,8 +21,9 @@ def _external_gate(tmp_path, url, *options, secret=SECRET):
 
 
 def test_correct_deployment_passes(tmp_path):
-    """Nginx with the production site file in front of a correct service: exit 0, nothing failed."""
-    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+    """Nginx with the production site file in front of a correct service that is not the gate's stub
+    (the Starlette implementation of the contract): exit 0, nothing failed."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STARLETTE_SERVICE)], {}) as url:
         run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}")
     assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
     assert "through Nginx only      passed" in run.output
