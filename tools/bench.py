@@ -72,8 +72,10 @@ def clear_bytecode() -> None:
 
 def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
     option = f"--stack={stack}"
-    if stack == "docker":
-        subprocess.run(["docker", "image", "rm", "-f", "ws-gate-nginx", "ws-gate-stub"], capture_output=True)
+    if stack == "docker":  # cold: the gate's images are built again (the offline base stays)
+        listing = ["docker", "images", "-q", "--filter=reference=ws-gate-nginx", "--filter=reference=ws-gate-stub"]
+        images = subprocess.run(listing, capture_output=True, text=True).stdout.split()
+        subprocess.run(["docker", "rmi", "-f", *images], capture_output=True)
     clear_bytecode()
     cold = gate(option)
     return {
