@@ -9,4 +9,5 @@ pytest_plugins = [
     "fixtures.verdict",
     "fixtures.policy",
     "fixtures.frontend",
+    "fixtures.overlap",
 ]

@@ -7,6 +7,7 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from fixtures.bundle_scan import scan_bundle
+from fixtures.frontend import SharedBrowser
 from selftest.gate_run import run_gate
 
 BUNDLES = Path(__file__).parent / "bundles"
@@ -140,9 +141,13 @@ def test_gate_passes_a_good_bundle(tmp_path):
     assert (run.exit_code, run.failed, BUILT_PAGE_TEST in run.passed) == (0, set(), True), run.output[-3000:]
 
 
-@pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("url", ["http://example.com/", "http://10.255.255.1/"], ids=["host-name", "address"])
-async def test_gate_browser_resolves_nothing_but_the_stack(page, url):
+async def test_gate_browser_resolves_nothing_but_the_stack(stack, pytestconfig, url):
     """The gate's Chromium fails to resolve any host but loopback and the stack's, so it sends nothing out."""
-    with pytest.raises(PlaywrightError, match="ERR_NAME_NOT_RESOLVED"):
-        await page.goto(url)
+    browser = SharedBrowser(stack, pytestconfig)
+    try:
+        async with browser.page() as page:
+            with pytest.raises(PlaywrightError, match="ERR_NAME_NOT_RESOLVED"):
+                await page.goto(url)
+    finally:
+        await browser.close()

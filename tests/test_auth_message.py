@@ -5,9 +5,9 @@ import json
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.timeouts import SHORT
-from fixtures.wsclient import exchange
+from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -59,9 +59,14 @@ async def test_wrong_first_message_is_refused_with_4001(ws_url, mint, message):
     )
 
 
-async def test_silent_client_is_closed_by_the_auth_timeout(ws_url, gate_options):
+async def _send_nothing(probe: Probe) -> Exchange:
+    return await exchange(probe.ws_url, wait=probe.auth_wait)
+
+
+@starts_early(_send_nothing)
+def test_silent_client_is_closed_by_the_auth_timeout(ws_url, early_outcome, gate_options):
     """A client that sends nothing gets an error frame, then 4001, once the auth timeout has passed."""
-    ex = await exchange(ws_url, wait=gate_options.auth_timeout + SHORT)
+    ex = early_outcome
     assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
         "auth-message",
         ex,

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.timeouts import SHORT
 from fixtures.tokens import USER_ID
-from fixtures.wsclient import exchange
+from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -89,16 +89,20 @@ async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
     )
 
 
-async def test_token_outside_the_auth_message_authenticates_nobody(ws_url, mint, gate_options):
+async def _token_elsewhere(probe: Probe) -> dict[str, Exchange]:
+    tries = {place: put(probe.ws_url, probe.mint()) for place, put in TOKEN_ELSEWHERE.items()}
+    done = await asyncio.gather(*(exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
+    return dict(zip(tries, done, strict=True))
+
+
+@starts_early(_token_elsewhere)
+def test_token_outside_the_auth_message_authenticates_nobody(ws_url, early_outcome, gate_options):
     """A token in the query string, an Authorization header or a cookie, with no auth message, authenticates
     nobody: each connection is closed by the auth timeout with an error frame and 4001."""
-    tries = {place: put(ws_url, mint()) for place, put in TOKEN_ELSEWHERE.items()}
-    wait = gate_options.auth_timeout + SHORT
-    done = await asyncio.gather(*(exchange(url, headers=headers, wait=wait) for url, headers in tries.values()))
-    exchanges = dict(zip(tries, done, strict=True))
+    exchanges = early_outcome
     outcomes = {place: (ex.types, ex.close_code) for place, ex in exchanges.items()}
-    expected = dict.fromkeys(tries, ([CONTRACT.error_type], CONTRACT.close_bad_message))
-    wrong = next((place for place in tries if outcomes[place] != expected[place]), None)
+    expected = dict.fromkeys(exchanges, ([CONTRACT.error_type], CONTRACT.close_bad_message))
+    wrong = next((place for place in exchanges if outcomes[place] != expected[place]), None)
     assert outcomes == expected, explain(
         "auth-message",
         exchanges[wrong],

@@ -4,12 +4,26 @@ bundle (--frontend-dist) and in a real browser whose page has Nginx's origin."""
 import pytest
 
 from fixtures.contract import CONTRACT
-from fixtures.frontend import findings_report, open_built_page, open_test_page, socket_report
+from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import diagnose_handshake, explain
 from fixtures.wsclient import NO_CLOSE_FRAME
 
-# The browser, its pages and these tests share one event loop: the session's.
-in_browser = pytest.mark.asyncio(loop_scope="session")
+
+def in_browser(path: str, auth_type: str) -> pytest.MarkDecorator:
+    """The test's exchange: Chromium, on a page with Nginx's origin, dials `path` and sends `auth_type`."""
+
+    async def dial(probe: Probe):
+        async with probe.browser.page() as page:
+            return await open_test_page(page, probe.stack, path, auth_type, probe.mint())
+
+    return starts_early(dial)
+
+
+async def _built_page_sockets(probe: Probe):
+    dist = frontend_dist_of(probe.config)
+    async with probe.browser.page() as page:
+        return await open_built_page(page, probe.stack, dist)
 
 
 def _of(fault, findings):
@@ -40,10 +54,10 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
 
 
 @pytest.mark.fault("proxy-upgrade")
-@in_browser
-async def test_browser_on_the_nginx_origin_authenticates(page, ws_url, stack, mint):
+@in_browser(CONTRACT.ws_path, CONTRACT.auth_type)
+def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
-    ex = await open_test_page(page, stack, CONTRACT.ws_path, CONTRACT.auth_type, mint())
+    ex = early_outcome
     if ex.status != 101:
         pytest.fail(explain("proxy-upgrade", ex, *diagnose_handshake(ex, stack)))
     assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type], None), explain(
@@ -52,10 +66,10 @@ async def test_browser_on_the_nginx_origin_authenticates(page, ws_url, stack, mi
 
 
 @pytest.mark.fault("endpoint")
-@in_browser
-async def test_browser_dialling_the_outage_endpoint_fails_its_handshake(page, stack, mint):
+@in_browser("/api/v1/ai/ws/chat", CONTRACT.auth_type)
+def test_browser_dialling_the_outage_endpoint_fails_its_handshake(early_outcome):
     """A page that dials /api/v1/ai/ws/chat sees its WebSocket fail at the handshake, closed 1006 unopened."""
-    ex = await open_test_page(page, stack, "/api/v1/ai/ws/chat", CONTRACT.auth_type, mint())
+    ex = early_outcome
     assert (ex.status == 101, ex.types, ex.close_code) == (False, [], NO_CLOSE_FRAME), explain(
         "endpoint",
         ex,
@@ -65,10 +79,10 @@ async def test_browser_dialling_the_outage_endpoint_fails_its_handshake(page, st
 
 
 @pytest.mark.fault("auth-message")
-@in_browser
-async def test_browser_sending_the_outage_auth_type_is_closed_with_4001(page, ws_url, stack, mint):
+@in_browser(CONTRACT.ws_path, "authenticate")
+def test_browser_sending_the_outage_auth_type_is_closed_with_4001(ws_url, early_outcome):
     """A page that sends {type: "authenticate"} gets an error frame, then close 4001."""
-    ex = await open_test_page(page, stack, CONTRACT.ws_path, "authenticate", mint())
+    ex = early_outcome
     assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
         "auth-message",
         ex,
@@ -78,9 +92,9 @@ async def test_browser_sending_the_outage_auth_type_is_closed_with_4001(page, ws
 
 
 @pytest.mark.fault("endpoint")
-@in_browser
-async def test_built_page_in_the_browser_dials_only_the_contract_endpoint(page, stack, frontend_dist):
+@starts_early(_built_page_sockets)
+def test_built_page_in_the_browser_dials_only_the_contract_endpoint(frontend_dist, early_outcome, stack):
     """The built index.html, on Nginx's origin, opens WebSockets to /ws/realtime on that origin only."""
-    sockets = await open_built_page(page, stack, frontend_dist)
+    sockets = early_outcome
     wrong = [socket for socket in sockets if socket.url != stack.ws_url()]
     assert wrong == [], "\n".join(socket_report(socket, stack, frontend_dist) for socket in wrong)
