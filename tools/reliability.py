@@ -21,10 +21,13 @@ def gate(stack: str) -> subprocess.Popen:
 
 
 def leftovers() -> list[str]:
-    """What a finished gate must not leave: its processes, work folders, containers and networks."""
-    found = subprocess.run(["pgrep", "-af", "trading-stub/stub.py|ws-gate-run-"], capture_output=True, text=True)
+    """What a finished gate must not leave: its processes (the stub, Nginx, the browser and its driver), work
+    folders (its own and the browser's), containers and networks."""
+    processes = "trading-stub/stub.py|ws-gate-run-|playwright/driver|playwright_chromiumdev_profile"
+    found = subprocess.run(["pgrep", "-af", processes], capture_output=True, text=True)
     found_lines = [line for line in found.stdout.splitlines() if "pgrep" not in line]
-    found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob("ws-gate-run-*")]
+    for folders in ("ws-gate-run-*", "playwright*"):
+        found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob(folders)]
     for listing in (["docker", "ps", "-a"], ["docker", "network", "ls"]):
         answer = subprocess.run([*listing, "-q", "--filter", "label=ws-gate.run"], capture_output=True, text=True)
         if answer.returncode == 0:
@@ -52,11 +55,13 @@ def main() -> int:
         if status != "ok":
             print(output[-3000:], *left, sep="\n")
     pair = [gate(args.stack), gate(args.stack)]
-    codes = [proc.wait(RUN_LIMIT) for proc in pair]
-    for proc in pair:
-        proc.stdout.close()
+    outputs = [proc.communicate(timeout=RUN_LIMIT)[0] for proc in pair]
+    codes = [proc.returncode for proc in pair]
     left = sorted(set(leftovers()) - before)
     print(f"two gates at once: exit codes {codes}, left behind: {left or 'nothing'}")
+    for code, output in zip(codes, outputs, strict=True):
+        if code != 0:
+            print(output[-3000:])
     failures += codes != [0, 0] or bool(left)
     print(f"{args.runs} runs in a row and one concurrent pair: {failures} failure(s)")
     return 1 if failures else 0
