@@ -9,8 +9,9 @@ import statistics
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import diagnose_handshake, explain
-from fixtures.wsclient import exchange
+from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
@@ -136,11 +137,16 @@ async def test_thousand_messages_arrive_in_order(ws_url, mint):
     )
 
 
-async def test_pushed_frames_are_not_buffered(ws_url, mint, requires_stub):
+async def _pushed_frames(probe: Probe) -> Exchange:
+    push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
+    return await exchange(probe.ws_url, auth_message(probe.mint()), push, max_frames=1 + PUSH_COUNT)
+
+
+@starts_early(_pushed_frames)
+def test_pushed_frames_are_not_buffered(ws_url, requires_stub, early_outcome):
     """Frames the trading-service pushes arrive as they are sent: the median frame before the next one leaves.
     Held frames arrive together, most of them late; one frame late is a busy machine, not a buffer."""
-    push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
-    ex = await exchange(ws_url, auth_message(mint()), push, max_frames=1 + PUSH_COUNT)
+    ex = early_outcome
     lags = [round(arrived - frame["sent_at"], 3) for frame, arrived in zip(ex.frames[1:], ex.arrivals[1:], strict=True)]
     assert (len(lags), statistics.median(lags or [0]) < PUSH_INTERVAL) == (PUSH_COUNT, True), explain(
         "proxy-upgrade", ex, f"pushed frames arrived late (seconds after sending: {lags})", "proxy_buffering off;"
