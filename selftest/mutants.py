@@ -2,9 +2,10 @@
 and `make selfcheck` (selfcheck.py).
 
 A mutant is one fault put into the stack the gate runs on: the production site file with one line of its
-WebSocket location changed (`site`), the stub with one contract check disabled through STUB_BREAK
-(`stub`), or one setting of the stub or the gate changed (`setting`). Each must fail the gate, in the test
-named for it. A correct variant (`variant`) is another right way to build the stack: the gate must pass.
+WebSocket location changed (`site`), the stub with one contract check disabled or its pushed frames held
+back, through STUB_BREAK (`stub`), or one setting of the stub or the gate changed (`setting`). Each must
+fail the gate, in the test named for it. A correct variant (`variant`) is another right way to build the
+stack: the gate must pass.
 
 Faults no gate test can catch are left out rather than faked: `proxy_buffering on` changes nothing at run
 time (Nginx never buffers an upgraded connection; only the static check names it, so that mutant lists
@@ -43,6 +44,7 @@ TOO_BIG = "tests/test_transport.py::test_message_over_the_size_limit_is_closed_w
 AT_THE_LIMIT = "tests/test_transport.py::test_message_at_the_size_limit_is_answered"
 CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the_origin_policy"
 CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
+PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
 
@@ -192,6 +194,7 @@ MUTANTS = [
     stub("token-type", f"{TOKEN}[refresh-type]"),
     stub("auth-timeout", SILENT_CLIENT),
     stub("close-after-error", f"{FIRST_MESSAGE}[not-json]", catcher_only=True),
+    Case("pushed-frames-held", "stub", PUSHED, env={"STUB_BREAK": "push-held"}),
     Case("max-message-16-mib", "setting", f"{TOO_BIG}[text]", env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)}),
     Case("max-message-1-mib", "setting", AT_THE_LIMIT, env={"MAX_MESSAGE_BYTES": str(1024 * 1024)}),
     Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),

@@ -17,7 +17,7 @@ Settings, from the environment:
                      403. Unset or empty: no Origin check
   STUB_BREAK         comma-separated checks to disable, for the gate's mutation self-check:
                      auth-type, aud, iss, camel-case, signature, expiry, token-type, auth-timeout,
-                     close-after-error (see BREAKS)
+                     close-after-error, push-held (see BREAKS)
 
 HTTP beside the WebSocket:
   GET /health                       200 `ok`
@@ -66,6 +66,7 @@ BREAKS = {
     "token-type": "accept a token whose type is not access",
     "auth-timeout": "wait for the auth message forever",
     "close-after-error": "send the error frame but do not close",
+    "push-held": "hold pushed frames back and send them together, as a buffering proxy would",
 }
 BAD_MESSAGE, BAD_TOKEN = 4001, 4003
 CLOSE_REASONS = {BAD_MESSAGE: "authentication failed", BAD_TOKEN: "invalid token"}
@@ -418,10 +419,15 @@ class Stub:
         ):
             await send(ws, error(f"push needs count 0..{MAX_PUSH_COUNT} and interval 0..{MAX_PUSH_INTERVAL} seconds"))
             return
+        held = []
         for seq in range(count):
             if seq:
                 await asyncio.sleep(interval)
-            await send(ws, {"type": "tick", "seq": seq, "sent_at": time.time()})
+            held.append({"type": "tick", "seq": seq, "sent_at": time.time()})
+            if "push-held" not in self.breaks:
+                await send(ws, held.pop())
+        for tick in held:
+            await send(ws, tick)
 
 
 async def run(settings: Settings) -> None:
