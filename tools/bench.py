@@ -6,7 +6,6 @@ Usage: python tools/bench.py [--runs N] [--stacks local,docker]
 """
 
 import argparse
-import copy
 import json
 import os
 import platform
@@ -19,14 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import crossplane
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fixtures.contract import CONTRACT  # noqa: E402
-from fixtures.nginx_site import find_location, load_site  # noqa: E402
-from fixtures.options import DEFAULT_SITE  # noqa: E402
+from selftest.mutants import mutated_site, without  # noqa: E402
 
 RUN_LIMIT = 600
 ONE_CASE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
@@ -54,16 +49,6 @@ def median_of(runs: int, *options: str) -> dict:
     }
 
 
-def broken_proxy_site(workdir: Path) -> Path:
-    """The production site file with the Upgrade header dropped."""
-    site = copy.deepcopy(load_site(DEFAULT_SITE))
-    _, location = find_location(site, CONTRACT.ws_path)
-    location["block"] = [s for s in location["block"] if s["args"][:1] != ["Upgrade"]]
-    path = workdir / "no-upgrade.conf"
-    path.write_text(crossplane.build(site))
-    return path
-
-
 def clear_bytecode() -> None:
     for cache in ROOT.glob("**/__pycache__"):
         if ".venv" not in cache.parts:
@@ -78,11 +63,12 @@ def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
         subprocess.run(["docker", "rmi", "-f", *images], capture_output=True)
     clear_bytecode()
     cold = gate(option)
+    broken_proxy = mutated_site(workdir, without("proxy_set_header", "Upgrade"))
     return {
         "cold_s": round(cold[0], 2),
         "warm": median_of(runs, option),
         "startup_one_case": median_of(runs, option, ONE_CASE),
-        "broken_proxy": median_of(runs, option, f"--nginx-conf={broken_proxy_site(workdir)}"),
+        "broken_proxy": median_of(runs, option, f"--nginx-conf={broken_proxy}"),
     }
 
 
