@@ -40,6 +40,7 @@ STATIC = "tests/test_site_file.py::test_websocket_location_passes_the_static_che
 FIRST_MESSAGE = "tests/test_auth_message.py::test_wrong_first_message_is_refused_with_4001"
 SILENT_CLIENT = "tests/test_auth_message.py::test_silent_client_is_closed_by_the_auth_timeout"
 TOKEN = "tests/test_token_claims.py::test_defective_token_is_refused_with_4003"
+SNAKE_CASE = "tests/test_token_claims.py::test_snake_case_claims_follow_the_contract_policy"
 TOO_BIG = "tests/test_transport.py::test_message_over_the_size_limit_is_closed_with_1009"
 AT_THE_LIMIT = "tests/test_transport.py::test_message_at_the_size_limit_is_answered"
 CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the_origin_policy"
@@ -188,7 +189,7 @@ MUTANTS = [
     stub("auth-type", f"{FIRST_MESSAGE}[authenticate-of-the-outage]"),
     stub("aud", f"{TOKEN}[wrong-aud]"),
     stub("iss", f"{TOKEN}[wrong-iss]"),
-    stub("camel-case", f"{TOKEN}[snake-case-claims]"),
+    stub("camel-case", SNAKE_CASE),
     stub("signature", f"{TOKEN}[wrong-secret]"),
     stub("expiry", f"{TOKEN}[expired]"),
     stub("token-type", f"{TOKEN}[refresh-type]"),
@@ -213,6 +214,13 @@ VARIANTS = [
         None,
         env={"STUB_ORIGINS": SITE_ORIGIN},
         options=("--origin-policy=enforce", f"--origin={SITE_ORIGIN}"),
+    ),
+    Case(
+        "snake-case-accepted-by-the-contract",
+        "variant",
+        None,
+        env={"STUB_BREAK": "camel-case"},
+        options=(f"--contract={CONFS / 'accept-snake-case.toml'}",),
     ),
 ]
 STARLETTE = Case("starlette-service", "variant", None, starlette=True)

@@ -44,7 +44,7 @@ def test_backend_accepting_snake_case_claims_is_named_in_the_verdict(tmp_path):
     with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {"STUB_BREAK": "camel-case"}) as url:
         run = _external_gate(tmp_path, url)
     assert run.exit_code == 1, run.output[-3000:]
-    assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[snake-case-claims]" in run.failed
+    assert "tests/test_token_claims.py::test_snake_case_claims_follow_the_contract_policy" in run.failed
     assert "token claims            FAILED" in run.output
 
 

@@ -24,7 +24,6 @@ DEFECTIVE_TOKENS = [
     pytest.param("wrong-iss", ISS, id="wrong-iss"),
     pytest.param("iss-prefix", ISS, id="iss-prefix"),
     pytest.param("missing-iss", ISS, id="missing-iss"),
-    pytest.param("snake-case-claims", CLAIMS, id="snake-case-claims"),
     pytest.param("missing-user-id", CLAIMS, id="missing-user-id"),
     pytest.param("missing-email", CLAIMS, id="missing-email"),
     pytest.param("missing-type", TYPE, id="missing-type"),
@@ -69,6 +68,21 @@ async def test_valid_token_authenticates_with_its_user_id(ws_url, mint):
         f"the user-service's token for userId {USER_ID!r} did not authenticate as user {USER_ID}",
         f"share JWT_SECRET with the user-service; accept aud {CONTRACT.audience!r}, iss {CONTRACT.issuer!r}, "
         f"claim {CONTRACT.user_id_claim}",
+    )
+
+
+async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
+    """Legacy snake_case claims (user_id, membership_level) get an error frame, then 4003, under the contract's
+    default policy (snake_case_claims = "reject"); under "accept" they authenticate."""
+    ex = await exchange(ws_url, auth_message(mint("snake-case-claims")), until=(CONTRACT.auth_success_type,))
+    policy = CONTRACT.snake_case_claims
+    expected = {
+        "reject": (([CONTRACT.error_type], CONTRACT.close_bad_token), CLAIMS),
+        "accept": (([CONTRACT.auth_success_type], None), "accept user_id / membership_level as the contract says"),
+    }
+    outcome, fix = expected[policy]
+    assert (ex.types, ex.close_code) == outcome, explain(
+        "token-claims", ex, f"a token with snake_case claims was not handled as snake_case_claims = {policy!r}", fix
     )
 
 
