@@ -21,6 +21,15 @@ build_base() {
         echo "build-base: no Debian mirror: set DEBIAN_MIRROR or add a URIs: line to $SOURCES" >&2
         exit 2
     fi
+    if ! command -v debootstrap >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "build-base: installing Debian's debootstrap"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+        else
+            echo "build-base: debootstrap not found: sudo apt-get install debootstrap" >&2
+            exit 2
+        fi
+    fi
     ROOTFS=$(mktemp -d /tmp/ws-gate-rootfs.XXXXXX)
     trap 'rm -rf "$ROOTFS" "$ROOTFS.log"' EXIT
     echo "build-base: debootstrap bookworm into $ROOTFS (about a minute)"
