@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from fixtures.contract import CONTRACT, auth_message
-from fixtures.report import diagnose_handshake, explain
+from fixtures.report import explain, fail_unless_upgraded
 from fixtures.timeouts import LONG
 from fixtures.wsclient import exchange
 
@@ -20,9 +20,7 @@ WRONG_ENDPOINTS = [
 async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
-    if ex.status != 101:
-        cause, fix = diagnose_handshake(ex, stack)
-        pytest.fail(explain("proxy-upgrade", ex, cause, fix))
+    fail_unless_upgraded(ex, stack)
     assert ex.types == [CONTRACT.auth_success_type], explain(
         "token-claims",
         ex,

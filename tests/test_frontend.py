@@ -6,7 +6,7 @@ import pytest
 from fixtures.contract import CONTRACT
 from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import diagnose_handshake, explain
+from fixtures.report import explain, fail_unless_upgraded
 from fixtures.wsclient import NO_CLOSE_FRAME
 
 
@@ -58,8 +58,7 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
 def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
     ex = early_outcome
-    if ex.status != 101:
-        pytest.fail(explain("proxy-upgrade", ex, *diagnose_handshake(ex, stack)))
+    fail_unless_upgraded(ex, stack)
     assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type], None), explain(
         "auth-message", ex, "the browser's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
     )

@@ -10,7 +10,7 @@ import pytest
 
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import diagnose_handshake, explain
+from fixtures.report import explain, fail_unless_upgraded
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -64,9 +64,7 @@ def _expected_accept(key: str) -> str:
 async def test_upgrade_answers_101_with_a_valid_accept(stack):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = await exchange(stack.ws_url(), wait=0)
-    if ex.status != 101:
-        cause, fix = diagnose_handshake(ex, stack)
-        pytest.fail(explain("proxy-upgrade", ex, cause, fix))
+    fail_unless_upgraded(ex, stack)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
     assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
