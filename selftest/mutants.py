@@ -125,8 +125,9 @@ class Case:
     catcher_only: bool = False
 
     def run(self, workdir: Path) -> GateRun:
-        # The local stack: its stub takes STUB_BREAK and its settings from the gate's environment.
-        options = ["--stack=local", *self.options]
+        # The local stack (run_gate's default): its stub takes STUB_BREAK and its settings from the gate's
+        # environment.
+        options = list(self.options)
         env = dict(self.env)
         if self.edit:
             options.append(f"--nginx-conf={mutated_site(workdir, self.edit)}")

@@ -34,7 +34,7 @@ def requires_docker() -> Iterator[docker.DockerClient]:
 
 
 def on_docker(case: Case) -> Case:
-    """The same case on the Docker stack: pytest takes the last --stack it is given."""
+    """The same case on the Docker stack."""
     return dataclasses.replace(case, options=(*case.options, "--stack=docker"))
 
 
