@@ -7,7 +7,6 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from fixtures.bundle_scan import scan_bundle
-from fixtures.frontend import SharedBrowser
 from selftest.gate_run import run_gate
 
 BUNDLES = Path(__file__).parent / "bundles"
@@ -142,12 +141,8 @@ def test_gate_passes_a_good_bundle(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["http://example.com/", "http://10.255.255.1/"], ids=["host-name", "address"])
-async def test_gate_browser_resolves_nothing_but_the_stack(stack, pytestconfig, url):
+async def test_gate_browser_resolves_nothing_but_the_stack(overlap, url):
     """The gate's Chromium fails to resolve any host but loopback and the stack's, so it sends nothing out."""
-    browser = SharedBrowser(stack, pytestconfig)
-    try:
-        async with browser.page() as page:
-            with pytest.raises(PlaywrightError, match="ERR_NAME_NOT_RESOLVED"):
-                await page.goto(url)
-    finally:
-        await browser.close()
+    async with overlap.probe.browser.page() as page:
+        with pytest.raises(PlaywrightError, match="ERR_NAME_NOT_RESOLVED"):
+            await page.goto(url)
