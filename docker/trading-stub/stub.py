@@ -192,6 +192,20 @@ def first_header(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+def handshake_record(*, protocol, peer_address, status, error, probe=None, path=None, headers=()) -> dict:
+    """One entry of /_stub/handshakes."""
+    return {
+        "probe": probe,
+        "path": path,
+        "protocol": protocol,
+        "headers": list(headers),
+        "peer": peer(peer_address),
+        "accepted": status == HTTPStatus.SWITCHING_PROTOCOLS,
+        "status": status,
+        "error": error,
+    }
+
+
 class UnparsedRequests(logging.Filter):
     """Records the handshakes websockets cannot parse, which never reach process_request.
 
@@ -212,16 +226,12 @@ class UnparsedRequests(logging.Filter):
             versions = re.findall(r"HTTP/\d(?:\.\d)?", str(failure))  # the request line comes last
             connection = getattr(record, "websocket", None)
             self.handshakes.append(
-                {
-                    "probe": None,
-                    "path": None,
-                    "protocol": versions[-1] if versions else None,
-                    "headers": [],
-                    "peer": peer(connection.remote_address if connection else None),
-                    "accepted": False,
-                    "status": status,
-                    "error": text,
-                }
+                handshake_record(
+                    protocol=versions[-1] if versions else None,
+                    peer_address=connection.remote_address if connection else None,
+                    status=status,
+                    error=text,
+                )
             )
             logger.info("unparsable handshake from %s: %r", self.handshakes[-1]["peer"], text)
         return record.levelno >= logging.WARNING
@@ -256,16 +266,15 @@ class Stub:
         failure = connection.protocol.handshake_exc
         status = response.status_code
         self.handshakes.append(
-            {
-                "probe": first_header(request, PROBE_HEADER),
-                "path": request.path,
-                "protocol": request.protocol,
-                "headers": list(request.headers.raw_items()),
-                "peer": peer(connection.remote_address),
-                "accepted": status == HTTPStatus.SWITCHING_PROTOCOLS,
-                "status": status,
-                "error": str(failure) if failure else None,
-            }
+            handshake_record(
+                probe=first_header(request, PROBE_HEADER),
+                path=request.path,
+                protocol=request.protocol,
+                headers=list(request.headers.raw_items()),
+                peer_address=connection.remote_address,
+                status=status,
+                error=str(failure) if failure else None,
+            )
         )
         if status != HTTPStatus.SWITCHING_PROTOCOLS:
             reason = f" ({failure})" if failure else ""
