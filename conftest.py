@@ -4,8 +4,6 @@ pytest_plugins = [
     "fixtures.redaction",
     "fixtures.options",
     "fixtures.stack",
-    "fixtures.external_stack",
-    "fixtures.docker_stack",
     "fixtures.verdict",
     "fixtures.policy",
     "fixtures.frontend",
