@@ -7,6 +7,7 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from fixtures.bundle_scan import scan_bundle
+from fixtures.contract import CONTRACT
 from selftest.gate_run import run_gate
 
 BUNDLES = Path(__file__).parent / "bundles"
@@ -117,6 +118,17 @@ def test_finding_locates_its_excerpt_by_byte_offset(tmp_path):
     [finding] = scan_bundle(tmp_path)
     assert code.encode()[finding.offset :].startswith(b"/api/v1/ai/ws/chat"), finding
     assert "/api/v1/ai/ws/chat" in finding.excerpt
+
+
+def test_scan_reads_the_contract_a_contract_file_set(tmp_path, monkeypatch):
+    """--contract is applied after the scanner loads: its path and trading port still reach the rules and fixes."""
+    monkeypatch.setattr(CONTRACT, "ws_path", "/ws/live")
+    monkeypatch.setattr(CONTRACT, "trading_address", "127.0.0.1:9100")
+    (tmp_path / "app.js").write_text(f'{GOOD}new WebSocket(o+"/ws/realtime");new WebSocket(`ws://${{h}}:9100`);{AUTH}')
+    found = {(finding.rule, finding.fix) for finding in scan_bundle(tmp_path)}
+    live = "window.location.origin.replace(/^http/, 'ws') + '/ws/live'"
+    expected = {("wrong-endpoint", f"dial {live}"), ("fixed-port", f"derive the URL from the page origin: {live}")}
+    assert expected <= found, found
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ async def test_trading_service_port_is_closed_to_clients(stack):
     if stack.name != "external":
         pytest.skip("not run: on the gate's own stacks the client shares the loopback with the backend")
     host = stack.proxy.rsplit(":", 1)[0]
-    port = CONTRACT.trading_address.rsplit(":", 1)[1]
+    port = CONTRACT.trading_port
     ex = await exchange(f"ws://{host}:{port}{CONTRACT.ws_path}", wait=0)
     assert ex.status != 101, explain(
         "direct-port",

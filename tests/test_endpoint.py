@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from fixtures.bundle_scan import origin_url
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.report import explain, fail_unless_upgraded
 from fixtures.timeouts import LONG
@@ -37,8 +38,7 @@ async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
         "endpoint",
         ex,
         f"{path} {'is unreachable' if ex.error else 'upgrades'}; only {CONTRACT.ws_path} may accept WebSockets",
-        f"serve WebSockets at {CONTRACT.ws_path} only; the frontend must dial "
-        f"window.location.origin.replace(/^http/, 'ws') + '{CONTRACT.ws_path}'",
+        f"serve WebSockets at {CONTRACT.ws_path} only; the frontend must dial {origin_url()}",
     )
 
 
