@@ -19,6 +19,8 @@ class GateRun:
     failed: set[str]
     passed: set[str]
     skipped: set[str]
+    skip_reasons: dict[str, str]  # each skipped test's reason
+    junit: Path
 
 
 def _test_id(case: ET.Element) -> str:
@@ -39,8 +41,12 @@ def run_gate(tmp_path: Path, *options: str, env: dict[str, str] | None = None) -
         timeout=GATE_RUN_LIMIT,
     )
     outcomes: dict[str, set[str]] = {"failed": set(), "passed": set(), "skipped": set()}
+    reasons = {}
     if junit.exists():
         for case in ET.parse(junit).iter("testcase"):
-            kind = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), "passed")
+            ending = next((c for c in case if c.tag in ("failure", "error", "skipped")), None)
+            kind = "passed" if ending is None else ending.tag
             outcomes[{"error": "failed", "failure": "failed"}.get(kind, kind)].add(_test_id(case))
-    return GateRun(proc.returncode, proc.stdout + proc.stderr, **outcomes)
+            if kind == "skipped":
+                reasons[_test_id(case)] = ending.get("message", "")
+    return GateRun(proc.returncode, proc.stdout + proc.stderr, **outcomes, skip_reasons=reasons, junit=junit)

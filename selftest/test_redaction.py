@@ -20,7 +20,7 @@ def test_failing_run_shows_no_part_of_the_secret(tmp_path):
         "--worker-connections=64",
         env={"WS_E2E_JWT_SECRET": secret},
     )
-    written = run.output + (tmp_path / "junit.xml").read_text()
+    written = run.output + run.junit.read_text()
     pieces = {secret, secret[:PIECE], secret[-PIECE:]}
     shown = [piece for piece in pieces if piece in written]
     assert (run.exit_code, "gate_options = GateOptions(" in written, shown) == (1, True, []), run.output[-3000:]
