@@ -47,10 +47,9 @@ def left_behind(client: docker.DockerClient, output: str) -> list[str]:
     return [item.name for item in [*containers, *client.networks.list(filters=selector)]]
 
 
-def test_gate_runs_the_same_cases_as_on_the_local_stack(tmp_path, requires_docker):
+def test_gate_runs_the_same_cases_as_on_the_local_stack(tmp_path, requires_docker, default_stack_run):
     """The production site file in front of the stub container passes exactly what passes on the local stack."""
-    (tmp_path / "local").mkdir()
-    local = DEFAULT_STACK.run(tmp_path / "local")
+    local = default_stack_run
     run = on_docker(DEFAULT_STACK).run(tmp_path)
     assert DEFAULT_STACK.verdict(run) == (True, "passed"), run.output[-3000:]
     assert (run.passed, run.skipped) == (local.passed, local.skipped), run.output[-3000:]

@@ -3,14 +3,14 @@ correct variant passes it. `make selfcheck` runs the same table and prints the s
 
 import pytest
 
-from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS
+from selftest.mutants import MUTANTS, VARIANTS
 
 MIN_GATE_CASES = 120
 
 
-def test_gate_passes_on_the_default_stack(tmp_path):
+def test_gate_passes_on_the_default_stack(default_stack_run):
     """The production site file in front of the stub passes, with at least 120 cases run."""
-    run = DEFAULT_STACK.run(tmp_path)
+    run = default_stack_run
     assert (run.exit_code, run.failed, len(run.passed) >= MIN_GATE_CASES) == (0, set(), True), run.output[-3000:]
 
 
