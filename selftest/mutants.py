@@ -13,7 +13,6 @@ the static check), and Nginx's worker_connections lives in the main configuratio
 the site file under test.
 """
 
-import copy
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -25,7 +24,8 @@ import crossplane
 
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_service
-from fixtures.nginx_site import find_location, load_site
+from fixtures.nginx_runtime import installed_prefix
+from fixtures.nginx_site import find_location_chain, load_site, reached_server
 from fixtures.options import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
@@ -92,11 +92,12 @@ def moved(prefix: str) -> Edit:
 
 def mutated_site(workdir: Path, edit: Edit) -> Path:
     """The production site file with its WebSocket location changed by `edit`, written into `workdir`."""
-    site = copy.deepcopy(load_site(DEFAULT_SITE))
-    server, location = find_location(site, CONTRACT.ws_path)
-    server["block"] = [edit(stmt) if stmt is location else stmt for stmt in server["block"]]
+    site = load_site(DEFAULT_SITE, installed_prefix())
+    _, server = reached_server(site, None)
+    location = find_location_chain(server, CONTRACT.ws_path)[-1]
+    server.stmt["block"] = [edit(stmt) if stmt is location else stmt for stmt in server.block]
     path = workdir / "mutant.conf"
-    path.write_text(crossplane.build(site))
+    path.write_text(crossplane.build(site.directives))
     return path
 
 
