@@ -1,12 +1,10 @@
 """The frontend must dial /ws/realtime: it upgrades and authenticates; wrong endpoints never do."""
 
 import pytest
-import requests
 
 from fixtures.bundle_scan import origin_url
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.report import explain, fail_unless_upgraded
-from fixtures.timeouts import LONG
 from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("endpoint")
@@ -44,9 +42,9 @@ async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
 
 def test_plain_get_is_not_upgraded(stack):
     """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
-    answer = requests.get(stack.http_url(), timeout=LONG, allow_redirects=False, verify=stack.verify)
-    assert 400 <= answer.status_code < 500, (
-        f"[proxy-upgrade] a plain GET {CONTRACT.ws_path} got HTTP {answer.status_code} "
+    answer = stack.http_get(CONTRACT.ws_path)
+    assert 400 <= answer.status < 500, (
+        f"[proxy-upgrade] a plain GET {CONTRACT.ws_path} got HTTP {answer.status} "
         f"from {answer.headers.get('Server')}; expected a 4xx (400, 404 or 426)\n"
         "fix:  the WebSocket location must proxy to the trading-service, which refuses non-upgrade requests"
     )

@@ -20,32 +20,41 @@ ONE_MIB = 1024 * 1024
 PUSH_COUNT, PUSH_INTERVAL = 5, 0.1
 
 # What the backend must see of a handshake that came through Nginx: (header, accepted values given the
-# client's request headers and the address Nginx sees it at, fix).
+# client's request headers, the address Nginx sees it at and the scheme it used, fix).
 FORWARDED_HEADERS = [
     pytest.param(
-        "Upgrade", lambda client, address: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;", id="upgrade"
+        "Upgrade",
+        lambda client, address, scheme: {"websocket"},
+        "proxy_set_header Upgrade $http_upgrade;",
+        id="upgrade",
     ),
     pytest.param(
-        "Connection", lambda client, address: {"upgrade"}, 'proxy_set_header Connection "upgrade";', id="connection"
+        "Connection",
+        lambda client, address, scheme: {"upgrade"},
+        'proxy_set_header Connection "upgrade";',
+        id="connection",
     ),
     pytest.param(
         "Host",
-        lambda client, address: {client["Host"], client["Host"].rsplit(":", 1)[0]},
+        lambda client, address, scheme: {client["Host"], client["Host"].rsplit(":", 1)[0]},
         "proxy_set_header Host $host;",
         id="host",
     ),
     pytest.param(
-        "X-Real-IP", lambda client, address: {address}, "proxy_set_header X-Real-IP $remote_addr;", id="x-real-ip"
+        "X-Real-IP",
+        lambda client, address, scheme: {address},
+        "proxy_set_header X-Real-IP $remote_addr;",
+        id="x-real-ip",
     ),
     pytest.param(
         "X-Forwarded-For",
-        lambda client, address: {address},
+        lambda client, address, scheme: {address},
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         id="x-forwarded-for",
     ),
     pytest.param(
         "X-Forwarded-Proto",
-        lambda client, address: {"http"},
+        lambda client, address, scheme: {scheme},
         "proxy_set_header X-Forwarded-Proto $scheme;",
         id="x-forwarded-proto",
     ),
@@ -80,10 +89,11 @@ async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requir
     """The trading-service sees each header Nginx must forward, with the client's values."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
+    scheme = "https" if stack.secure else "http"
     value = seen.get(header.lower(), "")
     if header == "X-Forwarded-For":
         value = value.split(",")[-1].strip()
-    assert value.lower() in {v.lower() for v in accepted(ex.request_headers, stack.client_address)}, explain(
+    assert value.lower() in {v.lower() for v in accepted(ex.request_headers, stack.client_address, scheme)}, explain(
         "proxy-upgrade",
         ex,
         f"the trading-service saw {header}: {seen.get(header.lower())!r}",
