@@ -7,10 +7,10 @@ back, through STUB_BREAK (`stub`), or one setting of the stub or the gate change
 fail the gate, in the test named for it. A correct variant (`variant`) is another right way to build the
 stack: the gate must pass.
 
-Faults no gate test can catch are left out rather than faked: `proxy_buffering on` changes nothing at run
-time (Nginx never buffers an upgraded connection; only the static check names it, so that mutant lists
-the static check), and Nginx's worker_connections lives in the main configuration the gate writes, not in
-the site file under test.
+Faults no gate test can catch are left out rather than faked: `proxy_buffering` changes nothing on an upgraded
+connection (Nginx never buffers one), so a location without it is a correct variant; and Nginx's
+worker_connections lives in the main configuration the gate writes, not in the site file under test.
+The HTTPS mutants change the certbot-style site (`confs/certbot.conf`), which the gate serves over wss://.
 """
 
 import secrets
@@ -25,14 +25,17 @@ import crossplane
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_service
 from fixtures.nginx_runtime import installed_prefix
-from fixtures.nginx_site import find_location_chain, load_site, reached_server
+from fixtures.nginx_site import Site, find_location_chain, load_site, reached_server
 from fixtures.options import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
 CONFS = Path(__file__).parent / "confs"
+PREFIX = f"--nginx-prefix={CONFS / 'prefix'}"  # a copy of a production host's /etc/nginx
 STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
 BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
-SITE_ORIGIN = "https://trademe.example"
+SITE_ORIGIN = "http://trademe.example"  # the production site file serves plain http
+HTTPS_SITE = CONFS / "certbot.conf"
+UPGRADE_HEADERS = ("Upgrade", "Connection")
 
 UPGRADE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
 FORWARDED = "tests/test_proxy_upgrade.py::test_backend_receives_the_forwarded_header"
@@ -48,6 +51,7 @@ CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_c
 PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
+SiteEdit = Callable[[Site], None]  # a change to the parsed site, in place
 
 
 def _matches(stmt: dict, name: str, first_arg: str | None) -> bool:
@@ -90,12 +94,40 @@ def moved(prefix: str) -> Edit:
     return lambda location: {**location, "args": [prefix]}
 
 
-def mutated_site(workdir: Path, edit: Edit) -> Path:
-    """The production site file with its WebSocket location changed by `edit`, written into `workdir`."""
-    site = load_site(DEFAULT_SITE, installed_prefix())
+def in_location(edit: Edit) -> SiteEdit:
+    """Apply `edit` to the WebSocket location of the server the page origin reaches."""
+
+    def apply(site: Site) -> None:
+        _, server = reached_server(site, None)
+        location = find_location_chain(server, CONTRACT.ws_path)[-1]
+        server.stmt["block"] = [edit(stmt) if stmt is location else stmt for stmt in server.block]
+
+    return apply
+
+
+def upgrade_headers_at_server_level(site: Site) -> None:
+    """The redefinition trap: Upgrade and Connection move to the server, while the location keeps its other
+    proxy_set_header lines, so nginx no longer passes the server's down to it."""
     _, server = reached_server(site, None)
     location = find_location_chain(server, CONTRACT.ws_path)[-1]
-    server.stmt["block"] = [edit(stmt) if stmt is location else stmt for stmt in server.block]
+    moved = [s for s in location["block"] if _matches(s, "proxy_set_header", None) and s["args"][0] in UPGRADE_HEADERS]
+    location["block"] = [stmt for stmt in location["block"] if stmt not in moved]
+    server.stmt["block"] = [*moved, *server.block]
+
+
+def websocket_location_in_the_redirect_server(site: Site) -> None:
+    """The WebSocket location sits in the port-80 server, which pages served over https never reach."""
+    _, server = reached_server(site, None)
+    location = find_location_chain(server, CONTRACT.ws_path)[-1]
+    server.stmt["block"] = [stmt for stmt in server.block if stmt is not location]
+    redirect = next(other for other in site.servers if other.redirects_to_https())
+    redirect.stmt["block"] = [*redirect.block, location]
+
+
+def mutated_site(workdir: Path, base: Path, edit: SiteEdit) -> Path:
+    """The site file `base` changed by `edit`, written into `workdir`."""
+    site = load_site(base, installed_prefix())
+    edit(site)
     path = workdir / "mutant.conf"
     path.write_text(crossplane.build(site.directives))
     return path
@@ -117,7 +149,7 @@ class Case:
     id: str
     kind: str  # site, stub, setting or variant
     catcher: str | None
-    edit: Edit | None = None  # a mutated production site file
+    edit: SiteEdit | None = None  # a mutated site file: `conf`, else the production one
     conf: Path | None = None  # another site file
     env: dict[str, str] = field(default_factory=dict)  # for the gate, and so for the stub it starts
     options: tuple[str, ...] = ()
@@ -131,8 +163,8 @@ class Case:
         options = list(self.options)
         env = dict(self.env)
         if self.edit:
-            options.append(f"--nginx-conf={mutated_site(workdir, self.edit)}")
-        if self.conf:
+            options.append(f"--nginx-conf={mutated_site(workdir, self.conf or DEFAULT_SITE, self.edit)}")
+        elif self.conf:
             options.append(f"--nginx-conf={self.conf}")
         if self.catcher_only:
             options += ["-k", self.catcher.split("::")[-1]]
@@ -158,7 +190,12 @@ class Case:
 
 
 def site(name: str, edit: Edit, catcher: str) -> Case:
-    return Case(name, "site", catcher, edit=edit)
+    return Case(name, "site", catcher, edit=in_location(edit))
+
+
+def https_site(name: str, edit: SiteEdit, catcher: str) -> Case:
+    """A mutant of the certbot-style HTTPS site, run over wss:// as its pages would."""
+    return Case(name, "site", catcher, edit=edit, conf=HTTPS_SITE)
 
 
 def stub(check: str, catcher: str, **more) -> Case:
@@ -187,7 +224,13 @@ MUTANTS = [
     site("x-forwarded-proto-always-https", header("X-Forwarded-Proto", "https"), f"{FORWARDED}[x-forwarded-proto]"),
     site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), f"{STATIC}[read-timeout-an-hour]"),
     site("send-timeout-60s", replaced("proxy_send_timeout", "60s"), f"{STATIC}[send-timeout-an-hour]"),
-    site("buffering-dropped", without("proxy_buffering"), f"{STATIC}[buffering-off]"),
+    https_site("upgrade-headers-hidden-by-the-location", upgrade_headers_at_server_level, UPGRADE),
+    https_site(
+        "x-forwarded-proto-http-on-tls",
+        in_location(header("X-Forwarded-Proto", "http")),
+        f"{FORWARDED}[x-forwarded-proto]",
+    ),
+    https_site("websocket-location-only-on-port-80", websocket_location_in_the_redirect_server, UPGRADE),
     stub("auth-type", f"{FIRST_MESSAGE}[authenticate-of-the-outage]"),
     stub("aud", f"{TOKEN}[wrong-aud]"),
     stub("iss", f"{TOKEN}[wrong-iss]"),
@@ -210,6 +253,9 @@ VARIANTS = [
     Case("named-upstream-with-keepalive", "variant", None, conf=CONFS / "named-upstream.conf"),
     Case("exact-match-location", "variant", None, conf=CONFS / "exact-location.conf"),
     Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
+    Case("no-proxy-buffering-line", "variant", None, edit=in_location(without("proxy_buffering"))),
+    Case("certbot-https-site", "variant", None, conf=HTTPS_SITE),
+    Case("includes-from-the-nginx-prefix", "variant", None, conf=CONFS / "includes.conf", options=(PREFIX,)),
     Case(
         "origin-checked-under-enforce",
         "variant",

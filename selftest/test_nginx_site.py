@@ -1,6 +1,8 @@
-"""Parsing, querying and rewriting a site file, and the real `nginx -t` on the result."""
+"""Reading a site file as production serves it (includes, servers, names), rewriting it for the test machine,
+and the real `nginx -t` on the result."""
 
 import copy
+import ssl
 from pathlib import Path
 
 import crossplane
@@ -8,14 +10,18 @@ import pytest
 
 from fixtures import nginx_runtime
 from fixtures.errors import GateSetupError
+from fixtures.nginx_rewrite import rewrite_site, serve
 from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import find_location, load_site, parse_seconds, rewrite_site
+from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_seconds, reached_server
+from fixtures.tls import TlsFiles, mint
 
 CONFS = Path(__file__).parent / "confs"
+PREFIX = CONFS / "prefix"  # a copy of a production host's /etc/nginx
 PRODUCTION_SITE = Path(__file__).parents[1] / "docker" / "nginx" / "trademe.conf"
-LISTEN = "127.0.0.1:50000"
+LISTENS = {443: "127.0.0.1:50443", 80: "127.0.0.1:50080", 8080: "127.0.0.1:50080"}
 TRADING = "127.0.0.1:8001"
 BACKEND = "127.0.0.1:50001"
+FAKE_TLS = TlsFiles(Path("/tls/ca.pem"), Path("/tls/server.pem"), Path("/tls/server.key"), "spki")
 
 requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
 
@@ -29,6 +35,16 @@ LOCATIONS = [
     pytest.param("/images/a.gif", ["~", "^/images/"], id="later-regex-beats-longer-prefix"),
     pytest.param("/api/a.json", ["~", r"\.json$"], id="nested-regex-beats-outer-regex"),
     pytest.param("/about", ["/"], id="catch-all-prefix"),
+]
+
+# Which server of names.conf (by its line) a page origin reaches, as nginx picks it.
+SERVER_NAMES = [
+    pytest.param("http://example.com", 5, id="exact-name"),
+    pytest.param("http://shop.example.com", 9, id="leading-wildcard"),
+    pytest.param("http://api.example.net", 13, id="trailing-wildcard"),
+    pytest.param("http://ws7.example.org", 17, id="regex-name"),
+    pytest.param("http://unknown.example.net", 1, id="default-server"),
+    pytest.param("https://www.example.com", 21, id="tls-port"),
 ]
 
 TIMES = [
@@ -52,7 +68,7 @@ INVALID_SITES = [
 
 
 def without_lines(directives):
-    """The directive tree without line numbers, to compare two files' structure."""
+    """The directive tree without line numbers and files, to compare two files' structure."""
     shape = []
     for stmt in directives:
         block = {"block": without_lines(stmt["block"])} if "block" in stmt else {}
@@ -61,32 +77,121 @@ def without_lines(directives):
 
 
 def reparse(text):
-    """Parse nginx text the way load_site parses a file."""
+    """Parse nginx text without following includes."""
     payload = crossplane.parse_string(text, single=True, check_ctx=False)
     assert payload["errors"] == []
     return payload["config"][0]["parsed"]
 
 
-def test_rewrite_changes_only_listen_and_trading_address():
-    """Listens move to the gate's address and trading-service addresses to the backend; all else survives."""
-    text = rewrite_site(load_site(CONFS / "rewrite-source.conf"), LISTEN, TRADING, BACKEND)
-    assert without_lines(reparse(text)) == without_lines(load_site(CONFS / "rewrite-expected.conf"))
+def rewritten(site_file, prefix=PREFIX):
+    return rewrite_site(load_site(site_file, prefix), LISTENS, TRADING, BACKEND, Path("/logs"), FAKE_TLS)
+
+
+def test_rewrite_changes_only_listen_tls_and_trading_address():
+    """Listens move to the gate's address for their port, TLS gets the run's certificate and trading-service
+    addresses go to the backend; all else survives."""
+    expected = load_site(CONFS / "rewrite-expected.conf", PREFIX).directives
+    assert without_lines(reparse(rewritten(CONFS / "rewrite-source.conf").text)) == without_lines(expected)
 
 
 def test_rewrite_leaves_its_input_unchanged():
     """rewrite_site works on a copy of the parsed site."""
-    directives = load_site(CONFS / "rewrite-source.conf")
-    before = copy.deepcopy(directives)
-    rewrite_site(directives, LISTEN, TRADING, BACKEND)
-    assert directives == before
+    site = load_site(CONFS / "rewrite-source.conf", PREFIX)
+    before = copy.deepcopy(site.directives)
+    rewrite_site(site, LISTENS, TRADING, BACKEND, Path("/logs"), FAKE_TLS)
+    assert site.directives == before
+
+
+def test_rewrite_says_each_change_in_one_line():
+    """Every line of the certbot site that cannot exist on a test machine is named with what replaced it."""
+    changes = rewritten(CONFS / "certbot.conf").changes
+    assert [change.split(": `", 1)[0].rsplit(":", 1)[1] for change in changes] == [
+        "14", "24", "6", "15", "16", "17", "18",
+    ]  # fmt: skip
+    assert changes[-2].endswith("dropped: the file exists only on the production host; nginx's TLS defaults apply")
+
+
+def test_rewrite_evaluates_variables_and_moves_logs():
+    """proxy_pass through `set` and `map` variables reaches the backend; other services and log paths do not
+    stay on production paths."""
+    text = rewritten(CONFS / "variables.conf").text
+    assert [s["args"] for s in reparse(text)[1]["block"] if s["directive"] in ("listen", "access_log", "error_log")] + [
+        loc["block"][0]["args"] for loc in reparse(text)[1]["block"] if loc["directive"] == "location"
+    ] == [
+        ["127.0.0.1:50080"],
+        ["/logs/trademe.access.log", "combined"],
+        ["/logs/error.log", "warn"],
+        [f"http://{BACKEND}"],
+        [f"http://{BACKEND}"],
+        ["http://$backend:9000"],
+    ]
 
 
 @requires_nginx
-@pytest.mark.parametrize("site", [PRODUCTION_SITE, CONFS / "rewrite-source.conf"], ids=["production", "rewrite-source"])
+@pytest.mark.parametrize(
+    "site",
+    [PRODUCTION_SITE, *(CONFS / name for name in ("rewrite-source.conf", "certbot.conf", "includes.conf"))],
+    ids=["production", "rewrite-source", "certbot", "includes"],
+)
 def test_rewritten_site_passes_nginx_t(tmp_path, site):
-    """The rewritten site is a configuration the real nginx accepts."""
-    conf = write_main_conf(tmp_path, rewrite_site(load_site(site), LISTEN, TRADING, BACKEND))
-    check_config(conf, tmp_path)
+    """The rewritten site, with a certificate minted for it, is a configuration the real nginx accepts."""
+    served = serve(site, PREFIX, None, tmp_path)
+    text = rewrite_site(served.site, LISTENS, TRADING, BACKEND, tmp_path, served.tls).text
+    check_config(write_main_conf(tmp_path, text), tmp_path)
+
+
+def test_includes_resolve_against_the_nginx_prefix():
+    """`include proxy_params;` and `include snippets/*.conf;` read the prefix's files, each directive keeping
+    its own file and line."""
+    _, server = reached_server(load_site(CONFS / "includes.conf", PREFIX), None)
+    headers = [
+        (Path(s["file"]).name, s["line"], s["args"][0])
+        for s in [*server.block, *find_location_chain(server, "/ws/realtime")[-1]["block"]]
+        if s["directive"] == "proxy_set_header"
+    ]
+    assert headers == [
+        ("websocket.conf", 2, "Upgrade"),
+        ("websocket.conf", 3, "Connection"),
+        ("proxy_params", 1, "Host"),
+        ("proxy_params", 2, "X-Real-IP"),
+        ("proxy_params", 3, "X-Forwarded-For"),
+        ("proxy_params", 4, "X-Forwarded-Proto"),
+    ]
+
+
+def test_missing_include_names_file_line_and_prefix():
+    """An include that is not TLS material and is not in the prefix is one line naming it and --nginx-prefix."""
+    expected = r"missing-include\.conf:4: include snippets/not-there\.conf: .* --nginx-prefix"
+    with pytest.raises(GateSetupError, match=expected):
+        load_site(CONFS / "missing-include.conf", PREFIX)
+
+
+def test_certbot_site_reaches_its_tls_server_by_default():
+    """A page served over https reaches the 443 server; the port-80 server only redirects to https."""
+    site = load_site(CONFS / "certbot.conf", PREFIX)
+    origin, server = reached_server(site, None)
+    redirect = next(other for other in site.servers if other is not server and 80 in other.ports)
+    assert (str(origin), server.stmt["line"], redirect.redirects_to_https()) == ("https://trade.example.com", 1, True)
+
+
+@pytest.mark.parametrize(("origin", "line"), SERVER_NAMES)
+def test_origin_reaches_the_server_nginx_picks(origin, line):
+    """By port and TLS, then exact name, leading wildcard, trailing wildcard, first regex, else default_server."""
+    assert load_site(CONFS / "names.conf", PREFIX).reached(Origin.parse(origin)).stmt["line"] == line
+
+
+def test_origin_no_server_listens_for_is_a_setup_error():
+    """An origin on a port no server listens on is one line that says so."""
+    with pytest.raises(GateSetupError, match=r"no server listens for https://example\.com:8443"):
+        load_site(CONFS / "names.conf", PREFIX).reached(Origin.parse("https://example.com:8443"))
+
+
+def test_minted_certificate_verifies_with_the_run_ca(tmp_path):
+    """The run's CA verifies the certificate minted for the site's name, and no other name."""
+    tls = mint(tmp_path, ["trade.example.com"])
+    context = ssl.create_default_context(cafile=tls.ca)
+    context.load_cert_chain(tls.certificate, tls.key)  # the key belongs to the certificate
+    assert (len(tls.spki), tls.certificate.read_text().count("BEGIN CERTIFICATE")) == (44, 1)
 
 
 @requires_nginx
@@ -118,7 +223,7 @@ def test_missing_nginx_names_the_package(tmp_path, monkeypatch):
 def test_missing_site_file_is_a_setup_error(tmp_path):
     """A site file that does not exist raises GateSetupError naming it."""
     with pytest.raises(GateSetupError, match=r"missing\.conf: nginx site file not found"):
-        load_site(tmp_path / "missing.conf")
+        load_site(tmp_path / "missing.conf", PREFIX)
 
 
 def test_syntax_error_names_file_and_line(tmp_path):
@@ -126,25 +231,26 @@ def test_syntax_error_names_file_and_line(tmp_path):
     site = tmp_path / "broken.conf"
     site.write_text("server {\n    listen 80;\n    location / {\n}\n")
     with pytest.raises(GateSetupError, match=r"broken\.conf:4: unexpected end of file, expecting \"}\""):
-        load_site(site)
+        load_site(site, PREFIX)
 
 
 @pytest.mark.parametrize(("path", "expected_args"), LOCATIONS)
 def test_find_location_follows_nginx_matching(path, expected_args):
     """Exact, then longest prefix (final if ^~), then regexes in order, else that prefix."""
-    _, location = find_location(load_site(CONFS / "locations.conf"), path)
-    assert location["args"] == expected_args
+    _, server = reached_server(load_site(CONFS / "locations.conf", PREFIX), None)
+    assert find_location_chain(server, path)[-1]["args"] == expected_args
 
 
 def test_find_location_uses_the_default_server():
-    """With several servers, the one marked default_server answers."""
-    server, location = find_location(load_site(CONFS / "two-servers.conf"), "/ws/realtime")
-    assert (server["line"], location["args"]) == (6, ["/ws/"])
+    """With several servers on one port and no name asked, the one marked default_server answers."""
+    _, server = reached_server(load_site(CONFS / "two-servers.conf", PREFIX), None)
+    assert (server.stmt["line"], find_location_chain(server, "/ws/realtime")[-1]["args"]) == (6, ["/ws/"])
 
 
 def test_find_location_without_match_is_none():
-    """A path no location of the default server covers has no location."""
-    assert find_location(load_site(CONFS / "two-servers.conf"), "/index.html") is None
+    """A path no location of the server covers has no location."""
+    _, server = reached_server(load_site(CONFS / "two-servers.conf", PREFIX), None)
+    assert find_location_chain(server, "/index.html") is None
 
 
 @pytest.mark.parametrize(("value", "seconds"), TIMES)
