@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 
 STACK ?= auto
 NGINX_CONF ?=
+NGINX_PREFIX ?=
+ORIGIN ?=
 BACKEND_URL ?=
 TARGET ?=
 BACKEND_IMAGE ?=
@@ -22,6 +24,8 @@ endif
 
 GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(NGINX_CONF),--nginx-conf=$(NGINX_CONF)) \
+	$(if $(NGINX_PREFIX),--nginx-prefix=$(NGINX_PREFIX)) \
+	$(if $(ORIGIN),--origin=$(ORIGIN)) \
 	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL)) \
 	$(if $(TARGET),--target=$(TARGET)) \
 	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
