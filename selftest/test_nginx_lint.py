@@ -120,6 +120,9 @@ CORPUS = [
     pytest.param("localhost.conf", [], id="trading-service-as-localhost"),
     pytest.param("ipv6-loopback.conf", [], id="trading-service-as-ipv6-loopback"),
     pytest.param("globbed-include.conf", [], id="globbed-include-of-map-and-upstream"),
+    pytest.param("x-real-ip-blanked.conf",
+                 [(FAILURE, "proxy-upgrade", "x-real-ip-blanked.conf", 11, "proxy_set_header X-Real-IP $remote_addr;")],
+                 id="x-real-ip-set-to-empty"),
 ]
 
 
@@ -156,8 +159,18 @@ def test_redefinition_trap_names_both_lines():
     findings = lint(SITES / "redefinition-trap.conf")
     assert findings[0].problem == (
         f"Upgrade header not forwarded: it is set at {SITES / 'redefinition-trap.conf'}:5, but the proxy_set_header "
-        f"at {SITES / 'redefinition-trap.conf'}:11 makes nginx drop every proxy_set_header of the outer levels; "
-        f"write it in the location at {SITES / 'redefinition-trap.conf'}:8"
+        f"at {SITES / 'redefinition-trap.conf'}:11 makes nginx drop every outer proxy_set_header; write it in the "
+        f"location at {SITES / 'redefinition-trap.conf'}:8"
+    )
+
+
+def test_websocket_location_in_an_unreached_server_is_named():
+    """A WebSocket location only in the port-80 redirect server is named, with the server browsers reach."""
+    site = SITES / "certbot-ws-in-port-80.conf"
+    findings = lint(site)
+    assert findings[1].problem == (
+        f"no location proxies /ws/realtime: it is served by `location /`; the server at {site}:18 proxies it, but "
+        f"browsers on this site reach {site}:1"
     )
 
 
