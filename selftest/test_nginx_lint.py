@@ -1,13 +1,29 @@
-"""The static check of the WebSocket location: each broken site gives exactly its finding."""
+"""The static check of the WebSocket location: each broken site gives exactly its finding, each correct one none
+that fails, judged against the server a browser reaches, the Nginx version and the service's needs."""
 
 from pathlib import Path
 
 import pytest
 
-from fixtures.nginx_lint import Finding, format_findings, lint_site
+from fixtures.nginx_lint import ADVICE, FAILURE, INFORMATION, Finding, format_findings, lint_site_file
 
 CONFS = Path(__file__).parent / "confs"
+# Site files as teams write them, with the Nginx prefix their relative includes resolve against.
+SITES = Path(__file__).parent / "sites"
+PREFIX = SITES / "prefix"
 PRODUCTION_SITE = Path(__file__).parents[1] / "docker" / "nginx" / "trademe.conf"
+DEBIAN_12_NGINX = "1.22.1"
+
+
+def lint(site: Path, origin: str | None = None, nginx_version: str | None = DEBIAN_12_NGINX, **rules) -> list[Finding]:
+    """The static check of `site` with the contract's endpoint and trading-service address."""
+    return lint_site_file(site, PREFIX, origin, "/ws/realtime", "127.0.0.1:8001", nginx_version, **rules)
+
+
+def verdict(findings: list[Finding]) -> list[tuple]:
+    """Each finding as (severity, fault, file relative to the corpus, line, fix)."""
+    return [(f.severity, f.fault, str(Path(f.file).relative_to(SITES)), f.line, f.fix) for f in findings]
+
 
 CORRECT_SITES = [
     pytest.param(PRODUCTION_SITE, id="production-site"),
@@ -45,14 +61,12 @@ BROKEN_SITES = [
                  id="read-timeout-default"),
     pytest.param("send-timeout-short.conf", [("proxy-upgrade", 13, "proxy_send_timeout 3600s;")],
                  id="send-timeout-short"),
-    pytest.param("buffering-missing.conf", [("proxy-upgrade", 3, "proxy_buffering off;")],
-                 id="buffering-missing"),
     pytest.param("forwarded-for-missing.conf",
                  [("proxy-upgrade", 3, "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")],
                  id="forwarded-for-missing"),
     pytest.param("location-header-overrides-server.conf",
-                 [("proxy-upgrade", 6, "proxy_set_header Upgrade $http_upgrade;"),
-                  ("proxy-upgrade", 6, 'proxy_set_header Connection "upgrade";')],
+                 [("proxy-upgrade", 9, "proxy_set_header Upgrade $http_upgrade;"),
+                  ("proxy-upgrade", 9, 'proxy_set_header Connection "upgrade";')],
                  id="location-headers-hide-server-upgrade"),
     pytest.param("no-ws-location.conf",
                  [("endpoint", 3, "location /ws/ { proxy_pass http://127.0.0.1:8001; }")], id="no-ws-location"),
@@ -60,28 +74,159 @@ BROKEN_SITES = [
                  [("endpoint", 3, "proxy_pass http://127.0.0.1:8001;")], id="ws-location-without-proxy-pass"),
 ]
 
+LOCATION_FIX = "location /ws/ { proxy_pass http://127.0.0.1:8001; }"
+UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
+CONNECTION_FIX = 'proxy_set_header Connection "upgrade";'
+FORWARDED_PROTO_FIX = "proxy_set_header X-Forwarded-Proto $scheme;"
+REDIRECT_SEEN = (INFORMATION, "endpoint")
+# The corpus: each site file and every finding it gives, as (severity, fault, file, line, fix).
+CORPUS = [
+    pytest.param("certbot.conf", [(*REDIRECT_SEEN, "certbot.conf", 32, "")], id="certbot-two-servers"),
+    pytest.param("certbot-ws-in-port-80.conf",
+                 [(*REDIRECT_SEEN, "certbot-ws-in-port-80.conf", 18, ""),
+                  (FAILURE, "endpoint", "certbot-ws-in-port-80.conf", 7, LOCATION_FIX)],
+                 id="certbot-websocket-location-only-in-the-port-80-server"),
+    pytest.param("proxy-params.conf", [], id="include-proxy-params"),
+    pytest.param("snippet.conf", [], id="include-snippet-and-proxy-params"),
+    pytest.param("proxy-params-hides-server-upgrade.conf",
+                 [(FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, UPGRADE_FIX),
+                  (FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, CONNECTION_FIX)],
+                 id="proxy-params-hides-server-upgrade-headers"),
+    pytest.param("server-level-headers.conf", [], id="headers-inherited-from-the-server"),
+    pytest.param("redefinition-trap.conf",
+                 [(FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, UPGRADE_FIX),
+                  (FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, CONNECTION_FIX)],
+                 id="redefinition-trap"),
+    pytest.param("map-idiom.conf", [], id="connection-upgrade-map"),
+    pytest.param("upstream-keepalive.conf", [], id="upstream-with-zone-keepalive-and-a-backup"),
+    pytest.param("exact-and-regex-locations.conf", [], id="exact-location-before-regex-ones"),
+    pytest.param("regex-location.conf", [], id="regex-location"),
+    pytest.param("no-buffering-line.conf",
+                 [(ADVICE, "proxy-upgrade", "no-buffering-line.conf", 5, "proxy_buffering off;")],
+                 id="no-proxy-buffering-line"),
+    pytest.param("tls-forwarded-proto-http.conf",
+                 [(FAILURE, "proxy-upgrade", "tls-forwarded-proto-http.conf", 16, FORWARDED_PROTO_FIX)],
+                 id="tls-with-forwarded-proto-http"),
+    pytest.param("tls-forwarded-proto-https.conf", [], id="tls-only-with-forwarded-proto-https"),
+    pytest.param("http-and-tls-forwarded-proto-https.conf",
+                 [(FAILURE, "proxy-upgrade", "http-and-tls-forwarded-proto-https.conf", 16, FORWARDED_PROTO_FIX)],
+                 id="http-and-tls-with-forwarded-proto-https"),
+    pytest.param("variable-proxy-pass.conf", [], id="proxy-pass-through-a-set-variable"),
+    pytest.param("variable-proxy-pass-with-uri.conf",
+                 [(FAILURE, "proxy-upgrade", "variable-proxy-pass-with-uri.conf", 7, "proxy_pass http://$trading;")],
+                 id="proxy-pass-through-a-variable-with-a-uri"),
+    pytest.param("map-chooses-upstream.conf", [], id="upstream-chosen-by-a-map"),
+    pytest.param("no-listen.conf", [], id="server-without-listen"),
+    pytest.param("localhost.conf", [], id="trading-service-as-localhost"),
+    pytest.param("ipv6-loopback.conf", [], id="trading-service-as-ipv6-loopback"),
+    pytest.param("globbed-include.conf", [], id="globbed-include-of-map-and-upstream"),
+    pytest.param("x-real-ip-blanked.conf",
+                 [(FAILURE, "proxy-upgrade", "x-real-ip-blanked.conf", 11, "proxy_set_header X-Real-IP $remote_addr;")],
+                 id="x-real-ip-set-to-empty"),
+]
+
 
 @pytest.mark.parametrize("site", CORRECT_SITES)
 def test_correct_site_has_no_findings(site):
     """A site that proxies /ws/realtime as a WebSocket passes the check."""
-    findings = lint_site(site)
+    findings = lint(site)
     assert findings == [], format_findings(findings)
 
 
 @pytest.mark.parametrize(("conf", "expected"), BROKEN_SITES)
 def test_broken_site_gives_its_finding(conf, expected):
     """Each misconfiguration is reported once, in its failure family, at its line, with the fixing line."""
-    findings = lint_site(CONFS / conf)
+    findings = lint(CONFS / conf)
     assert [(f.fault, f.line, f.fix) for f in findings] == expected, format_findings(findings)
+    assert {f.severity for f in findings} == {FAILURE}
 
 
-def test_shadowed_header_names_the_pitfall():
-    """A server-level header hidden by location-level proxy_set_header says why it is missing."""
-    findings = lint_site(CONFS / "location-header-overrides-server.conf")
-    assert "set on line 3, but an inner proxy_set_header stops nginx inheriting it" in findings[0].problem
+@pytest.mark.parametrize(("site", "expected"), CORPUS)
+def test_corpus_site_gives_exactly_its_findings(site, expected):
+    """A site file as teams write it gives exactly its findings: none that fails when it is correct."""
+    findings = lint(SITES / site)
+    assert verdict(findings) == expected, format_findings(findings)
+
+
+def test_missing_buffering_is_advice():
+    """A WebSocket location without proxy_buffering off works: nginx never buffers an upgraded connection."""
+    findings = lint(CONFS / "buffering-missing.conf")
+    assert [(f.severity, f.line, f.fix) for f in findings] == [(ADVICE, 3, "proxy_buffering off;")]
+
+
+def test_redefinition_trap_names_both_lines():
+    """A server-level header hidden by a location-level proxy_set_header names where it was set and what hides it."""
+    findings = lint(SITES / "redefinition-trap.conf")
+    assert findings[0].problem == (
+        f"Upgrade header not forwarded: it is set at {SITES / 'redefinition-trap.conf'}:5, but the proxy_set_header "
+        f"at {SITES / 'redefinition-trap.conf'}:11 makes nginx drop every outer proxy_set_header; write it in the "
+        f"location at {SITES / 'redefinition-trap.conf'}:8"
+    )
+
+
+def test_websocket_location_in_an_unreached_server_is_named():
+    """A WebSocket location only in the port-80 redirect server is named, with the server browsers reach."""
+    site = SITES / "certbot-ws-in-port-80.conf"
+    findings = lint(site)
+    assert findings[1].problem == (
+        f"no location proxies /ws/realtime: it is served by `location /`; the server at {site}:18 proxies it, but "
+        f"browsers on this site reach {site}:1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("nginx_version", "expected"),
+    [
+        pytest.param("1.22.1", [(3, "proxy_http_version 1.1;")], id="debian-12"),
+        pytest.param("1.29.6", [(3, "proxy_http_version 1.1;")], id="just-before-1-29-7"),
+        pytest.param(None, [(3, "proxy_http_version 1.1;")], id="unknown-version"),
+        pytest.param("1.29.7", [], id="http-1-1-by-default"),
+    ],
+)
+def test_http_version_is_required_only_before_1_29_7(nginx_version, expected):
+    """proxy_http_version 1.1 is needed only where nginx speaks HTTP/1.0 upstream by default."""
+    findings = lint(CONFS / "http-version-missing.conf", nginx_version=nginx_version)
+    assert [(f.line, f.fix) for f in findings] == expected, format_findings(findings)
+
+
+def test_http_version_1_0_fails_on_any_version():
+    """An explicit proxy_http_version 1.0 breaks the upgrade even where 1.1 is the default."""
+    findings = lint(CONFS / "http-version-1.0.conf", nginx_version="1.29.7")
+    assert [(f.line, f.fix) for f in findings] == [(5, "proxy_http_version 1.1;")], format_findings(findings)
+
+
+@pytest.mark.parametrize(
+    ("conf", "interval", "expected"),
+    [
+        pytest.param("read-timeout-missing.conf", 25, [], id="default-60s-outlasts-two-25s-pings"),
+        pytest.param("read-timeout-short.conf", 40, [(12, "proxy_read_timeout 80s;")], id="60s-under-two-40s-pings"),
+    ],
+)
+def test_timeouts_need_only_outlast_two_server_pings(conf, interval, expected):
+    """A service that pings idle clients keeps nginx's timers running: two intervals are enough."""
+    findings = lint(CONFS / conf, server_ping_interval=interval)
+    assert [(f.line, f.fix) for f in findings] == expected, format_findings(findings)
+
+
+@pytest.mark.parametrize("forwarded_headers", [pytest.param([], id="none"), pytest.param(["Host"], id="host-only")])
+def test_only_the_headers_the_service_needs_are_required(forwarded_headers):
+    """A forwarded header the service does not read may be missing."""
+    findings = lint(CONFS / "forwarded-for-missing.conf", forwarded_headers=forwarded_headers)
+    assert findings == [], format_findings(findings)
+
+
+def test_the_server_the_origin_reaches_is_checked():
+    """With --origin, the server a browser on that origin reaches is the one checked."""
+    findings = lint(CONFS / "two-servers.conf", origin="http://localhost:8080")
+    assert [(f.line, f.fix) for f in findings] == [(8, "proxy_pass http://127.0.0.1:8001;")], format_findings(findings)
 
 
 def test_finding_renders_as_file_line_problem_fix():
-    """A finding reads as `file:line: problem -> fix`."""
-    finding = Finding("site.conf", 7, "proxy-upgrade", "Connection is 'close'", "proxy_set_header Connection upgrade;")
-    assert str(finding) == "site.conf:7: Connection is 'close' -> proxy_set_header Connection upgrade;"
+    """A finding reads as `file:line: problem -> fix`, information without a fix as `file:line: problem`."""
+    fix = "proxy_set_header Connection upgrade;"
+    finding = Finding("site.conf", 7, "proxy-upgrade", "connection-header", "Connection is 'close'", fix)
+    information = Finding("site.conf", 1, "endpoint", "a-location-proxies-the-endpoint", "not checked", "", INFORMATION)
+    assert (str(finding), str(information)) == (
+        "site.conf:7: Connection is 'close' -> proxy_set_header Connection upgrade;",
+        "site.conf:1: not checked",
+    )

@@ -1,47 +1,65 @@
-"""The Nginx site file, read statically: its WebSocket location has every line the upgrade needs.
-Each finding names file:line and the line to write. Runs on every stack that knows the site file."""
+"""The Nginx site file, read statically: the WebSocket location of the server a browser reaches has every line
+the upgrade needs. Each failure names file:line and the line to write; advice and information are reported at
+the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
 from fixtures.contract import CONTRACT
-from fixtures.nginx_lint import format_findings, lint_site
+from fixtures.nginx_lint import ENDPOINT, FAILURE, Finding, failures, format_findings, lint_site_file
+from fixtures.policy import FINDING
+from fixtures.stack import exit_on_setup_error
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
-# Each static check: which findings belong to it (by the line the fix writes).
+# Each static check, by the rule its findings carry.
 CHECKS = [
-    pytest.param(
-        lambda f: f.fault == "endpoint", id="a-location-proxies-the-endpoint", marks=pytest.mark.fault("endpoint")
-    ),
-    pytest.param(lambda f: f.fix.startswith("proxy_http_version"), id="http-1-1-upstream"),
-    pytest.param(lambda f: f.fix.startswith("proxy_set_header Upgrade"), id="upgrade-header"),
-    pytest.param(lambda f: f.fix.startswith(("proxy_set_header Connection", "default ")), id="connection-header"),
-    pytest.param(lambda f: f.fix.startswith("proxy_read_timeout"), id="read-timeout-an-hour"),
-    pytest.param(lambda f: f.fix.startswith("proxy_send_timeout"), id="send-timeout-an-hour"),
-    pytest.param(lambda f: f.fix.startswith("proxy_buffering"), id="buffering-off"),
-    pytest.param(lambda f: f.fix.startswith("proxy_set_header Host"), id="host-header"),
-    pytest.param(lambda f: f.fix.startswith("proxy_set_header X-Real-IP"), id="x-real-ip-header"),
-    pytest.param(lambda f: f.fix.startswith("proxy_set_header X-Forwarded-For"), id="x-forwarded-for-header"),
-    pytest.param(lambda f: f.fix.startswith("proxy_set_header X-Forwarded-Proto"), id="x-forwarded-proto-header"),
-    pytest.param(lambda f: f.fault != "endpoint" and f.fix.startswith("proxy_pass"), id="path-not-rewritten"),
+    pytest.param(ENDPOINT, id=ENDPOINT, marks=pytest.mark.fault("endpoint")),
+    pytest.param("http-1-1-upstream", id="http-1-1-upstream"),
+    pytest.param("upgrade-header", id="upgrade-header"),
+    pytest.param("connection-header", id="connection-header"),
+    pytest.param("outer-headers-reach-the-location", id="outer-headers-reach-the-location"),
+    pytest.param("read-timeout-an-hour", id="read-timeout-an-hour"),
+    pytest.param("send-timeout-an-hour", id="send-timeout-an-hour"),
+    pytest.param("host-header", id="host-header"),
+    pytest.param("x-real-ip-header", id="x-real-ip-header"),
+    pytest.param("x-forwarded-for-header", id="x-forwarded-for-header"),
+    pytest.param("x-forwarded-proto-header", id="x-forwarded-proto-header"),
+    pytest.param("x-forwarded-proto-carries-the-scheme", id="x-forwarded-proto-carries-the-scheme"),
+    pytest.param("path-not-rewritten", id="path-not-rewritten"),
 ]
 
 
 @pytest.fixture(scope="session")
-def findings(gate_options):
+def findings(gate_options) -> list[Finding]:
     if gate_options.site_file is None:
         pytest.skip("not run: no site file to read (give --nginx-conf)")
-    return lint_site(gate_options.site_file, CONTRACT.ws_path, gate_options.trading_address)
+    with exit_on_setup_error():
+        return lint_site_file(
+            gate_options.site_file,
+            gate_options.nginx_prefix,
+            gate_options.origin,
+            CONTRACT.ws_path,
+            gate_options.trading_address,
+            gate_options.nginx_version,
+        )
 
 
-@pytest.mark.parametrize("belongs", CHECKS)
-def test_websocket_location_passes_the_static_check(findings, belongs):
+@pytest.mark.parametrize("rule", CHECKS)
+def test_websocket_location_passes_the_static_check(findings, rule):
     """The WebSocket location has the line this check looks for, with a value that works."""
-    mine = [finding for finding in findings if belongs(finding)]
+    mine = [finding for finding in failures(findings) if finding.rule == rule]
     assert mine == [], f"[static check of the site file]\n{format_findings(mine)}"
 
 
-def test_site_file_has_no_other_finding(findings):
-    """Every finding of the static check belongs to one of the checks above."""
-    others = [f for f in findings if not any(check.values[0](f) for check in CHECKS)]
+def test_site_file_has_no_other_failure(findings):
+    """Every failure of the static check belongs to one of the checks above."""
+    rules = {check.values[0] for check in CHECKS}
+    others = [finding for finding in failures(findings) if finding.rule not in rules]
     assert others == [], format_findings(others)
+
+
+def test_site_file_advice_is_reported(findings, request):
+    """Advice and information of the static check are printed at the end of the run, never failed."""
+    for finding in findings:
+        if finding.severity != FAILURE:
+            request.node.user_properties.append((FINDING, f"{finding.severity}: {finding}"))
