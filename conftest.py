@@ -4,6 +4,7 @@ pytest_plugins = [
     "fixtures.redaction",
     "fixtures.options",
     "fixtures.stack",
+    "fixtures.site_check",
     "fixtures.verdict",
     "fixtures.policy",
     "fixtures.frontend",

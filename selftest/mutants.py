@@ -10,7 +10,7 @@ stack: the gate must pass.
 Faults no gate test can catch are left out rather than faked: `proxy_buffering` changes nothing on an upgraded
 connection (Nginx never buffers one), so a location without it is a correct variant; and Nginx's
 worker_connections lives in the main configuration the gate writes, not in the site file under test.
-The HTTPS mutants change the certbot-style site (`confs/certbot.conf`), which the gate serves over wss://.
+The HTTPS mutants change the certbot-style site (`sites/certbot.conf`), which the gate serves over wss://.
 """
 
 import secrets
@@ -30,11 +30,12 @@ from fixtures.options import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
 CONFS = Path(__file__).parent / "confs"
-PREFIX = f"--nginx-prefix={CONFS / 'prefix'}"  # a copy of a production host's /etc/nginx
+SITES = Path(__file__).parent / "sites"  # site files as teams write them
+PREFIX = f"--nginx-prefix={SITES / 'prefix'}"  # a copy of a production host's /etc/nginx
 STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
 BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
 SITE_ORIGIN = "http://trademe.example"  # the production site file serves plain http
-HTTPS_SITE = CONFS / "certbot.conf"
+HTTPS_SITE = SITES / "certbot.conf"
 UPGRADE_HEADERS = ("Upgrade", "Connection")
 
 UPGRADE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
@@ -255,7 +256,9 @@ VARIANTS = [
     Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
     Case("no-proxy-buffering-line", "variant", None, edit=in_location(without("proxy_buffering"))),
     Case("certbot-https-site", "variant", None, conf=HTTPS_SITE),
-    Case("includes-from-the-nginx-prefix", "variant", None, conf=CONFS / "includes.conf", options=(PREFIX,)),
+    Case("snippet-from-the-nginx-prefix", "variant", None, conf=SITES / "snippet.conf", options=(PREFIX,)),
+    Case("debian-proxy-params", "variant", None, conf=SITES / "proxy-params.conf"),
+    Case("headers-inherited-from-the-server", "variant", None, conf=SITES / "server-level-headers.conf"),
     Case(
         "origin-checked-under-enforce",
         "variant",

@@ -16,7 +16,8 @@ from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_se
 from fixtures.tls import TlsFiles, mint
 
 CONFS = Path(__file__).parent / "confs"
-PREFIX = CONFS / "prefix"  # a copy of a production host's /etc/nginx
+SITES = Path(__file__).parent / "sites"  # site files as teams write them
+PREFIX = SITES / "prefix"  # a copy of a production host's /etc/nginx
 PRODUCTION_SITE = Path(__file__).parents[1] / "docker" / "nginx" / "trademe.conf"
 LISTENS = {443: "127.0.0.1:50443", 80: "127.0.0.1:50080", 8080: "127.0.0.1:50080"}
 TRADING = "127.0.0.1:8001"
@@ -104,9 +105,9 @@ def test_rewrite_leaves_its_input_unchanged():
 
 def test_rewrite_says_each_change_in_one_line():
     """Every line of the certbot site that cannot exist on a test machine is named with what replaced it."""
-    changes = rewritten(CONFS / "certbot.conf").changes
+    changes = rewritten(SITES / "certbot.conf").changes
     assert [change.split(": `", 1)[0].rsplit(":", 1)[1] for change in changes] == [
-        "14", "24", "6", "15", "16", "17", "18",
+        "25", "37", "12", "26", "27", "28", "29",
     ]  # fmt: skip
     assert changes[-2].endswith("dropped: the file exists only on the production host; nginx's TLS defaults apply")
 
@@ -130,32 +131,34 @@ def test_rewrite_evaluates_variables_and_moves_logs():
 @requires_nginx
 @pytest.mark.parametrize(
     "site",
-    [PRODUCTION_SITE, *(CONFS / name for name in ("rewrite-source.conf", "certbot.conf", "includes.conf"))],
-    ids=["production", "rewrite-source", "certbot", "includes"],
+    [PRODUCTION_SITE, CONFS / "rewrite-source.conf", *sorted(SITES.glob("*.conf"))],
+    ids=lambda path: path.stem,
 )
 def test_rewritten_site_passes_nginx_t(tmp_path, site):
-    """The rewritten site, with a certificate minted for it, is a configuration the real nginx accepts."""
+    """The rewritten site, with a certificate minted for it when it speaks TLS, is a configuration the real
+    nginx accepts: every file of the corpus can be served."""
     served = serve(site, PREFIX, None, tmp_path)
-    text = rewrite_site(served.site, LISTENS, TRADING, BACKEND, tmp_path, served.tls).text
+    listens = {port: f"127.0.0.1:{50000 + index}" for index, port in enumerate(served.ports)}
+    text = rewrite_site(served.site, listens, TRADING, BACKEND, tmp_path, served.tls).text
     check_config(write_main_conf(tmp_path, text), tmp_path)
 
 
 def test_includes_resolve_against_the_nginx_prefix():
     """`include proxy_params;` and `include snippets/*.conf;` read the prefix's files, each directive keeping
     its own file and line."""
-    _, server = reached_server(load_site(CONFS / "includes.conf", PREFIX), None)
+    _, server = reached_server(load_site(SITES / "snippet.conf", PREFIX), None)
     headers = [
         (Path(s["file"]).name, s["line"], s["args"][0])
-        for s in [*server.block, *find_location_chain(server, "/ws/realtime")[-1]["block"]]
+        for s in find_location_chain(server, "/ws/realtime")[-1]["block"]
         if s["directive"] == "proxy_set_header"
     ]
     assert headers == [
-        ("websocket.conf", 2, "Upgrade"),
-        ("websocket.conf", 3, "Connection"),
-        ("proxy_params", 1, "Host"),
-        ("proxy_params", 2, "X-Real-IP"),
-        ("proxy_params", 3, "X-Forwarded-For"),
-        ("proxy_params", 4, "X-Forwarded-Proto"),
+        ("websocket.conf", 3, "Upgrade"),
+        ("websocket.conf", 4, "Connection"),
+        ("proxy_params", 30, "Host"),
+        ("proxy_params", 31, "X-Real-IP"),
+        ("proxy_params", 32, "X-Forwarded-For"),
+        ("proxy_params", 33, "X-Forwarded-Proto"),
     ]
 
 
@@ -168,7 +171,7 @@ def test_missing_include_names_file_line_and_prefix():
 
 def test_certbot_site_reaches_its_tls_server_by_default():
     """A page served over https reaches the 443 server; the port-80 server only redirects to https."""
-    site = load_site(CONFS / "certbot.conf", PREFIX)
+    site = load_site(SITES / "certbot.conf", PREFIX)
     origin, server = reached_server(site, None)
     redirect = next(other for other in site.servers if other is not server and 80 in other.ports)
     assert (str(origin), server.stmt["line"], redirect.redirects_to_https()) == ("https://trade.example.com", 1, True)

@@ -70,10 +70,10 @@ def _expected_accept(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
 
 
-async def test_upgrade_answers_101_with_a_valid_accept(stack):
+async def test_upgrade_answers_101_with_a_valid_accept(stack, site_findings):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = await exchange(stack.ws_url(), wait=0)
-    fail_unless_upgraded(ex, stack)
+    fail_unless_upgraded(ex, stack, site_findings)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
     assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
@@ -141,7 +141,7 @@ async def test_thousand_messages_arrive_in_order(ws_url, mint):
         "proxy-upgrade",
         ex,
         f"{len(got)} of 1000 answers came back, or in another order",
-        "proxy the WebSocket over one upstream connection, unbuffered: proxy_buffering off;",
+        "proxy the WebSocket over one upstream connection, with no size limit between client and service",
     )
 
 
@@ -157,5 +157,9 @@ def test_pushed_frames_are_not_buffered(ws_url, requires_stub, early_outcome):
     ex = early_outcome
     lags = [round(arrived - frame["sent_at"], 3) for frame, arrived in zip(ex.frames[1:], ex.arrivals[1:], strict=True)]
     assert (len(lags), statistics.median(lags or [0]) < PUSH_INTERVAL) == (PUSH_COUNT, True), explain(
-        "proxy-upgrade", ex, f"pushed frames arrived late (seconds after sending: {lags})", "proxy_buffering off;"
+        "proxy-upgrade",
+        ex,
+        f"pushed frames arrived late (seconds after sending: {lags})",
+        "Nginx never buffers an upgraded connection: make the service send each frame as it is produced, and check "
+        "for a buffering proxy between the browser and Nginx",
     )

@@ -4,10 +4,8 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.contract import CONTRACT
-from fixtures.nginx_lint import ENDPOINT, FAILURE, Finding, failures, format_findings, lint_site_file
+from fixtures.nginx_lint import ENDPOINT, FAILURE, Finding, failures, format_findings
 from fixtures.policy import FINDING
-from fixtures.stack import exit_on_setup_error
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
@@ -30,18 +28,10 @@ CHECKS = [
 
 
 @pytest.fixture(scope="session")
-def findings(gate_options) -> list[Finding]:
-    if gate_options.site_file is None:
+def findings(site_findings) -> list[Finding]:
+    if site_findings is None:
         pytest.skip("not run: no site file to read (give --nginx-conf)")
-    with exit_on_setup_error():
-        return lint_site_file(
-            gate_options.site_file,
-            gate_options.nginx_prefix,
-            gate_options.origin,
-            CONTRACT.ws_path,
-            gate_options.trading_address,
-            gate_options.nginx_version,
-        )
+    return site_findings
 
 
 @pytest.mark.parametrize("rule", CHECKS)
