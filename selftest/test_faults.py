@@ -1,0 +1,110 @@
+"""The gate under faults: a stack process killed mid-run is named once, the run exits 1 within seconds of the
+kill, and nothing of it is left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from selftest.gate_run import ROOT
+
+REPORT_BOUND = 5.0  # seconds from the kill to the gate's exit
+READY_BOUND = 20.0  # seconds for the gate to start its stack
+KILL_AFTER = 1.0  # seconds into the run: the cases are under way
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The direct children of `pid`: their command lines by pid."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue  # the process ended while we read it
+    return found
+
+
+def _stack_pids(gate: subprocess.Popen) -> dict[str, int]:
+    """Nginx's master and the stub, once the gate has started them."""
+    deadline = time.monotonic() + READY_BOUND
+    while time.monotonic() < deadline:
+        pid_files = list(Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate.pid}-*/nginx/nginx.pid"))
+        stub = [pid for pid, cmdline in _children(gate.pid).items() if "stub.py" in cmdline]
+        if pid_files and pid_files[0].read_text().strip() and stub:
+            return {"nginx": int(pid_files[0].read_text()), "stub": stub[0]}
+        time.sleep(0.05)
+    gate.kill()
+    pytest.fail(f"the gate did not start its stack within {READY_BOUND:g} s:\n{gate.communicate()[0][-2000:]}")
+
+
+def _left_behind(gate_pid: int, nginx_pid: int) -> list[str]:
+    """Processes of the stack's groups and work folders of the run that still exist."""
+    left = [f"process {pid}" for pid in _group(nginx_pid)]
+    left += [str(path) for path in Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate_pid}-*")]
+    return left
+
+
+def _group(pgid: int) -> list[int]:
+    """The live members of process group `pgid` (a killed process is a zombie until its new parent reaps it)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == pgid and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return members
+
+
+def _kill(target: str, pids: dict[str, int]) -> None:
+    if target == "nginx-group":
+        os.killpg(pids["nginx"], signal.SIGKILL)  # master and workers, as a crash of the whole service
+    elif target == "nginx-master":
+        os.kill(pids["nginx"], signal.SIGKILL)  # the master alone, as the OOM killer picks it
+    else:
+        os.killpg(pids["stub"], signal.SIGKILL)
+
+
+KILLS = [
+    pytest.param("nginx-group", "Nginx exited with signal SIGKILL", id="nginx-master-and-workers"),
+    pytest.param("nginx-master", "Nginx exited with signal SIGKILL", id="nginx-master-alone"),
+    pytest.param("stub", "the stub trading-service exited with signal SIGKILL", id="trading-service"),
+]
+
+
+@pytest.mark.parametrize(("target", "named"), KILLS)
+def test_stack_killed_mid_run_is_named_once(tmp_path, target, named):
+    """Exit 1 within 5 s of the kill; every failing case names the stack (never a token, security or proxy
+    fix); no process or folder of the run is left."""
+    junit = tmp_path / "junit.xml"
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "tests", "--stack=local", "-q", f"--junitxml={junit}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pids = _stack_pids(gate)
+    time.sleep(KILL_AFTER)
+    _kill(target, pids)
+    killed = time.monotonic()
+    output = gate.communicate(timeout=60)[0]
+    took = time.monotonic() - killed
+    failures = [case.find("failure") for case in ET.parse(junit).iter("testcase") if case.find("failure") is not None]
+    blamed_elsewhere = [f for f in failures if not f.get("message", "").startswith("[stack]")]
+    assert (gate.returncode, took < REPORT_BOUND, f"the stack went away: {named}" in output, blamed_elsewhere) == (
+        1,
+        True,
+        True,
+        [],
+    ), f"took {took:.1f} s\n{output[-3000:]}"
+    assert _left_behind(gate.pid, pids["nginx"]) == []
