@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 STACK ?= auto
 NGINX_CONF ?=
 NGINX_PREFIX ?=
+NGINX_MAIN ?=
 ORIGIN ?=
 BACKEND_URL ?=
 TARGET ?=
@@ -25,6 +26,7 @@ endif
 GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(NGINX_CONF),--nginx-conf=$(NGINX_CONF)) \
 	$(if $(NGINX_PREFIX),--nginx-prefix=$(NGINX_PREFIX)) \
+	$(if $(NGINX_MAIN),--nginx-main=$(NGINX_MAIN)) \
 	$(if $(ORIGIN),--origin=$(ORIGIN)) \
 	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL)) \
 	$(if $(TARGET),--target=$(TARGET)) \
