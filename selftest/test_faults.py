@@ -2,12 +2,17 @@
 kill, and nothing of it is left behind."""
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,8 @@ from selftest.gate_run import ROOT
 REPORT_BOUND = 5.0  # seconds from the kill to the gate's exit
 READY_BOUND = 20.0  # seconds for the gate to start its stack
 KILL_AFTER = 1.0  # seconds into the run: the cases are under way
+HANG_BOUND = 20.0  # seconds for a whole run against a trading-service that never answers
+RUN_BOUND = 10.0  # seconds for a whole run against a trading-service that is down
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -32,14 +39,14 @@ def _children(pid: int) -> dict[int, str]:
     return found
 
 
-def _stack_pids(gate: subprocess.Popen) -> dict[str, int]:
-    """Nginx's master and the stub, once the gate has started them."""
+def _stack_pids(gate: subprocess.Popen, stub: bool = True) -> dict[str, int]:
+    """Nginx's master and the stub (when the gate runs one), once the gate has started them."""
     deadline = time.monotonic() + READY_BOUND
     while time.monotonic() < deadline:
         pid_files = list(Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate.pid}-*/nginx/nginx.pid"))
-        stub = [pid for pid, cmdline in _children(gate.pid).items() if "stub.py" in cmdline]
-        if pid_files and pid_files[0].read_text().strip() and stub:
-            return {"nginx": int(pid_files[0].read_text()), "stub": stub[0]}
+        stubs = [pid for pid, cmdline in _children(gate.pid).items() if "stub.py" in cmdline] or [None] * (not stub)
+        if pid_files and pid_files[0].read_text().strip() and stubs:
+            return {"nginx": int(pid_files[0].read_text()), "stub": stubs[0]}
         time.sleep(0.05)
     gate.kill()
     pytest.fail(f"the gate did not start its stack within {READY_BOUND:g} s:\n{gate.communicate()[0][-2000:]}")
@@ -81,18 +88,48 @@ KILLS = [
 ]
 
 
+def _gate(junit: Path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "tests", "--stack=local", "-q", f"--junitxml={junit}", *options],
+        cwd=ROOT,
+        env={**os.environ, "WS_E2E_JWT_SECRET": secrets.token_urlsafe(48)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@contextmanager
+def silent_backend() -> Iterator[socket.socket]:
+    """A trading-service that accepts every connection and never answers, until the context ends."""
+    server = socket.create_server(("127.0.0.1", 0), backlog=512)
+    server.settimeout(0.05)
+    held: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            with suppress(TimeoutError):
+                held.append(server.accept()[0])
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield server
+    finally:
+        stopping.set()
+        acceptor.join()
+        server.close()
+        for conn in held:
+            conn.close()
+
+
 @pytest.mark.parametrize(("target", "named"), KILLS)
 def test_stack_killed_mid_run_is_named_once(tmp_path, target, named):
     """Exit 1 within 5 s of the kill; every failing case names the stack (never a token, security or proxy
     fix); no process or folder of the run is left."""
     junit = tmp_path / "junit.xml"
-    gate = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "tests", "--stack=local", "-q", f"--junitxml={junit}"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    gate = _gate(junit)
     pids = _stack_pids(gate)
     time.sleep(KILL_AFTER)
     _kill(target, pids)
@@ -107,4 +144,31 @@ def test_stack_killed_mid_run_is_named_once(tmp_path, target, named):
         True,
         [],
     ), f"took {took:.1f} s\n{output[-3000:]}"
+    assert _left_behind(gate.pid, pids["nginx"]) == []
+
+
+def test_backend_that_never_answers_is_named_as_a_hang(tmp_path):
+    """A trading-service that accepts connections and never answers: every case is bounded, the run ends
+    within 20 s with exit 1, and the failure names the hang."""
+    with silent_backend() as backend:
+        started = time.monotonic()
+        gate = _gate(tmp_path / "junit.xml", f"--backend-url=http://127.0.0.1:{backend.getsockname()[1]}")
+        output = gate.communicate(timeout=60)[0]
+    took = time.monotonic() - started
+    assert (gate.returncode, took < HANG_BOUND, "the trading-service hangs" in output) == (1, True, True), (
+        f"took {took:.1f} s\n{output[-3000:]}"
+    )
+
+
+def test_backend_stopped_is_trading_service_down(tmp_path):
+    """With the trading-service stopped once the stack runs, the handshake gets 502 and the failure reads
+    "trading-service down behind Nginx", quoting Nginx's connect() line."""
+    with silent_backend() as backend:
+        gate = _gate(tmp_path / "junit.xml", f"--backend-url=http://127.0.0.1:{backend.getsockname()[1]}")
+        pids = _stack_pids(gate, stub=False)
+    stopped = time.monotonic()
+    output = gate.communicate(timeout=60)[0]
+    took = time.monotonic() - stopped
+    down = "HTTP 502" in output and "trading-service down behind Nginx" in output and "connect() failed" in output
+    assert (gate.returncode, took < RUN_BOUND, down) == (1, True, True), f"took {took:.1f} s\n{output[-3000:]}"
     assert _left_behind(gate.pid, pids["nginx"]) == []

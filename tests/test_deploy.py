@@ -75,7 +75,7 @@ def requires_reload(stack) -> None:
 
 
 @starts_early(_across_a_reload)
-def test_session_survives_a_reload(requires_reload, early_outcome, gate_options, request):
+def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, gate_options, request):
     """An authenticated session answers ping after `nginx -s reload`; with worker_shutdown_timeout, it lives that
     long after the reload, which is a finding when it is shorter than the contract's session lifetime."""
     seen = early_outcome

@@ -16,7 +16,7 @@ WRONG_ENDPOINTS = [
 ]
 
 
-async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint, site_findings):
+async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint, site_findings, requires_answering_proxy):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
     fail_unless_upgraded(ex, stack, site_findings)
@@ -29,7 +29,7 @@ async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint, site_fi
 
 
 @pytest.mark.parametrize("path", WRONG_ENDPOINTS)
-async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
+async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path, requires_answering_proxy):
     """A wrong endpoint never upgrades, so a frontend that dials it fails loudly, as a browser would."""
     ex = await exchange(stack.ws_url(path), auth_message(mint()), until=(CONTRACT.auth_success_type,))
     assert ex.status not in (101, None), explain(
@@ -40,7 +40,7 @@ async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path):
     )
 
 
-def test_plain_get_is_not_upgraded(stack):
+def test_plain_get_is_not_upgraded(stack, requires_answering_proxy):
     """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
     answer = stack.http_get(CONTRACT.ws_path)
     assert 400 <= answer.status < 500, (

@@ -70,9 +70,9 @@ def _expected_accept(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
 
 
-async def test_upgrade_answers_101_with_a_valid_accept(stack, site_findings):
+def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, site_findings):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
-    ex = await exchange(stack.ws_url(), wait=0)
+    ex = handshake
     fail_unless_upgraded(ex, stack, site_findings)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
