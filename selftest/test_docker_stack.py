@@ -16,9 +16,14 @@ import pytest
 from fixtures.docker_stack import RUN_LABEL, engine
 from fixtures.errors import GateSetupError
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
-from selftest.mutants import DEFAULT_STACK, MUTANTS, Case
+from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS, Case
 
-DOCKER_MUTANTS = [case for case in MUTANTS if case.id in ("upgrade-header-dropped", "stub-aud-check-off")]
+DOCKER_MUTANTS = [
+    case
+    for case in MUTANTS
+    if case.id in ("upgrade-header-dropped", "stub-aud-check-off", "x-forwarded-proto-http-on-tls")
+]
+HTTPS_SITE = next(case for case in VARIANTS if case.id == "certbot-https-site")
 STACK_UP = "ws-gate: docker stack: "
 
 
@@ -54,6 +59,21 @@ def test_gate_runs_the_same_cases_as_on_the_local_stack(tmp_path, requires_docke
     assert DEFAULT_STACK.verdict(run) == (True, "passed"), run.output[-3000:]
     assert (run.passed, run.skipped) == (local.passed, local.skipped), run.output[-3000:]
     assert len(run.passed) >= 60
+    assert left_behind(requires_docker, run.output) == []
+
+
+def test_https_site_passes_over_wss(tmp_path, requires_docker):
+    """The certbot-style HTTPS site passes the whole catalog over wss:// in containers, browser included, with
+    TLS minted for the run; the run says which production lines it replaced."""
+    run = on_docker(HTTPS_SITE).run(tmp_path)
+    assert HTTPS_SITE.verdict(run) == (True, "passed"), run.output[-3000:]
+    browser = "tests/test_frontend.py::test_browser_on_the_nginx_origin_authenticates"
+    replaced = "certbot.conf:28: `include /etc/letsencrypt/options-ssl-nginx.conf` -> dropped"
+    assert (browser in run.passed, replaced in run.output, "for https://trade.example.com:" in run.output) == (
+        True,
+        True,
+        True,
+    ), run.output[-3000:]
     assert left_behind(requires_docker, run.output) == []
 
 
