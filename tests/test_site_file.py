@@ -10,20 +10,23 @@ from fixtures.policy import FINDING
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
 # Each static check, by the rule its findings carry.
+RULES = (
+    "http-1-1-upstream",
+    "upgrade-header",
+    "connection-header",
+    "outer-headers-reach-the-location",
+    "read-timeout-an-hour",
+    "send-timeout-an-hour",
+    "host-header",
+    "x-real-ip-header",
+    "x-forwarded-for-header",
+    "x-forwarded-proto-header",
+    "x-forwarded-proto-carries-the-scheme",
+    "path-not-rewritten",
+)
 CHECKS = [
     pytest.param(ENDPOINT, id=ENDPOINT, marks=pytest.mark.fault("endpoint")),
-    pytest.param("http-1-1-upstream", id="http-1-1-upstream"),
-    pytest.param("upgrade-header", id="upgrade-header"),
-    pytest.param("connection-header", id="connection-header"),
-    pytest.param("outer-headers-reach-the-location", id="outer-headers-reach-the-location"),
-    pytest.param("read-timeout-an-hour", id="read-timeout-an-hour"),
-    pytest.param("send-timeout-an-hour", id="send-timeout-an-hour"),
-    pytest.param("host-header", id="host-header"),
-    pytest.param("x-real-ip-header", id="x-real-ip-header"),
-    pytest.param("x-forwarded-for-header", id="x-forwarded-for-header"),
-    pytest.param("x-forwarded-proto-header", id="x-forwarded-proto-header"),
-    pytest.param("x-forwarded-proto-carries-the-scheme", id="x-forwarded-proto-carries-the-scheme"),
-    pytest.param("path-not-rewritten", id="path-not-rewritten"),
+    *(pytest.param(rule, id=rule) for rule in RULES),
 ]
 
 
