@@ -125,7 +125,7 @@ def websocket_location_in_the_redirect_server(site: Site) -> None:
     redirect.stmt["block"] = [*redirect.block, location]
 
 
-def mutated_site(workdir: Path, base: Path, edit: SiteEdit) -> Path:
+def mutated_site(workdir: Path, edit: SiteEdit, base: Path = DEFAULT_SITE) -> Path:
     """The site file `base` changed by `edit`, written into `workdir`."""
     site = load_site(base, installed_prefix())
     edit(site)
@@ -164,7 +164,7 @@ class Case:
         options = list(self.options)
         env = dict(self.env)
         if self.edit:
-            options.append(f"--nginx-conf={mutated_site(workdir, self.conf or DEFAULT_SITE, self.edit)}")
+            options.append(f"--nginx-conf={mutated_site(workdir, self.edit, self.conf or DEFAULT_SITE)}")
         elif self.conf:
             options.append(f"--nginx-conf={self.conf}")
         if self.catcher_only:

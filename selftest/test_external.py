@@ -9,7 +9,7 @@ from fixtures.local_stack import STUB
 from fixtures.options import DEFAULT_SITE
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
-from selftest.mutants import STARLETTE_SERVICE, mutated_site, without
+from selftest.mutants import STARLETTE_SERVICE, in_location, mutated_site, without
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
 
@@ -31,7 +31,7 @@ def test_correct_deployment_passes(tmp_path):
 
 def test_missing_upgrade_header_is_named_in_the_verdict(tmp_path):
     """A deployment whose Nginx drops the Upgrade header fails, and the verdict names the proxy fault."""
-    site = mutated_site(tmp_path, without("proxy_set_header", "Upgrade"))
+    site = mutated_site(tmp_path, in_location(without("proxy_set_header", "Upgrade")))
     with deployment(tmp_path, site, [sys.executable, str(STUB)], {}) as url:
         run = _external_gate(tmp_path, url)
     assert run.exit_code == 1, run.output[-3000:]

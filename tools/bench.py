@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from selftest.mutants import mutated_site, without  # noqa: E402
+from selftest.mutants import in_location, mutated_site, without  # noqa: E402
 
 RUN_LIMIT = 600
 ONE_CASE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
@@ -63,7 +63,7 @@ def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
         subprocess.run(["docker", "rmi", "-f", *images], capture_output=True)
     clear_bytecode()
     cold = gate(option)
-    broken_proxy = mutated_site(workdir, without("proxy_set_header", "Upgrade"))
+    broken_proxy = mutated_site(workdir, in_location(without("proxy_set_header", "Upgrade")))
     return {
         "cold_s": round(cold[0], 2),
         "warm": median_of(runs, option),
