@@ -80,8 +80,11 @@ docker-ready: $(VENV)/.installed
 selfcheck: prerequisites
 	$(PY) selftest/selfcheck.py
 
+# ruff, and actionlint's checks (jactionlint's correctness profile) on the action and the workflow; shell steps
+# go through shellcheck when it is installed.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/jactionlint --profile correctness action.yml .github/workflows/ws-gate.yml
 
 prerequisites: $(VENV)/.installed
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
