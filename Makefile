@@ -37,8 +37,9 @@ GATE_OPTIONS = --stack=$(STACK) \
 
 .PHONY: gate test selftest selfcheck lint load bench reliability frontend-check docker-images docker-ready docker-clean prerequisites clean
 
+# ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
-	$(PY) -m pytest $(GATE_OPTIONS) --junitxml=reports/junit.xml $(PYTEST_ARGS)
+	$(VENV)/bin/ws-gate $(GATE_OPTIONS) $(PYTEST_ARGS)
 
 load: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --load=$(N) tests/test_load.py --junitxml=reports/load.xml $(PYTEST_ARGS)
@@ -81,8 +82,11 @@ docker-ready: $(VENV)/.installed
 selfcheck: prerequisites
 	$(PY) selftest/selfcheck.py
 
+# ruff, and actionlint's checks (jactionlint's correctness profile) on the action and the workflow; shell steps
+# go through shellcheck when it is installed.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/jactionlint --profile correctness action.yml .github/workflows/ws-gate.yml
 
 prerequisites: $(VENV)/.installed
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
@@ -100,11 +104,13 @@ prerequisites: $(VENV)/.installed
 	    echo "no /usr/bin/chromium: the browser tests will skip (sudo apt-get install chromium)"; \
 	  fi; }
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The pinned requirements, then the project itself for the ws-gate command (no download: setuptools is pinned).
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 clean:
