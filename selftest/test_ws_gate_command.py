@@ -54,14 +54,17 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory) -> CommandRun:
 
 
 def test_production_site_file_exits_0(tmp_path):
-    """The production site file in front of the stub passes: exit 0, verdict.json says passed, no SARIF."""
+    """The production site file in front of the stub passes: exit 0, verdict.json says passed; its one finding
+    is advice (proxy_connect_timeout 120s), a SARIF warning."""
     run = ws_gate(tmp_path)
     assert run.exit_code == 0, run.output[-3000:]
     verdict = run.verdict()
     assert (verdict["status"], verdict["exit_code"], verdict["stack"]["name"]) == ("passed", 0, "local")
     assert {family["status"] for family in verdict["families"].values()} == {"passed", "not checked"}
-    assert (verdict["findings"], verdict["failures"]) == ([], [])
-    assert not (run.reports / "ws-gate.sarif").exists()
+    advice = [(finding["line"], finding["fix"]) for finding in verdict["findings"]]
+    assert (advice, verdict["failures"]) == ([(29, "proxy_connect_timeout 10s;")], [])
+    sarif = json.loads((run.reports / "ws-gate.sarif").read_text())
+    assert [result["level"] for result in sarif["runs"][0]["results"]] == ["warning"]
 
 
 def test_site_file_without_upgrade_exits_1(broken_run):
