@@ -22,7 +22,12 @@ def _probable_cause(stack, gate_options, failures: dict[str, int]) -> str:
             f"raise worker_connections above {2 * gate_options.load} in nginx.conf's events block"
         )
     if any("Too many open files" in failure for failure in failures):
-        return "the load client ran out of file descriptors (one per session): raise its ulimit -n"
+        return "the load client ran out of file descriptors (three per session): raise its ulimit -n"
+    if any(failure.endswith("timed out") for failure in failures):
+        return (
+            "sessions timed out: the machine ran out of CPU for the client, Nginx or the service; hold fewer "
+            "sessions per machine or spread them over several (make load-master, make load-worker)"
+        )
     return (
         "connections refused or reset under load: check worker_connections in nginx.conf (each WebSocket takes "
         "two) and the open-file limit of Nginx and the service (ulimit -n, worker_rlimit_nofile)"
