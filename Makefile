@@ -42,18 +42,19 @@ load: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --load=$(N) tests/test_load.py --junitxml=reports/load.xml $(PYTEST_ARGS)
 
 # The same sessions from several machines: one master (here, TARGET=ws://HOST:PORT of the Nginx under test) and
-# WORKERS machines running `make load-worker MASTER=this-host`, each with JWT_SECRET or WS_E2E_TOKEN set.
+# WORKERS machines running `make load-worker MASTER=this-host` with JWT_SECRET or WS_E2E_TOKEN set. Master and
+# workers need only the virtualenv, no Nginx.
 WORKERS ?= 2
 MASTER ?=
 SPAWN_RATE ?= 250
 LOCUST := $(VENV)/bin/locust -f locustfile.py
-load-master: prerequisites
+load-master: $(VENV)/.installed
 	@[ -n "$(TARGET)" ] || { echo "give TARGET=ws://HOST:PORT (the Nginx the workers' sessions go through)"; exit 2; }
 	$(LOCUST) --master --headless --expect-workers=$(WORKERS) --expect-workers-max-wait=120 --only-summary \
 		--users=$(N) --spawn-rate=$(SPAWN_RATE) --run-time=$$(( $(N) / $(SPAWN_RATE) + 60 ))s --host=$(TARGET) \
 		--csv=reports/load-distributed --html=reports/load-distributed.html --json-file=reports/load-distributed
 
-load-worker: prerequisites
+load-worker: $(VENV)/.installed
 	@[ -n "$(MASTER)" ] || { echo "give MASTER=HOST (the machine running make load-master)"; exit 2; }
 	$(LOCUST) --worker --master-host=$(MASTER)
 
