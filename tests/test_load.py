@@ -51,7 +51,8 @@ def test_proxy_holds_concurrent_sessions(stack, gate_options, mint, progress_bar
     if gate_options.load == 0:
         pytest.skip("off by default: give --load N (make load N=1000)")
     n, reports = gate_options.load, pytestconfig.rootpath / "reports"
-    run = functools.partial(run_locust, n=n, token=mint(), reports=reports, contract=pytestconfig.getoption("contract"))
+    config = {name: pytestconfig.getoption(name) for name in ("origin", "contract")}
+    run = functools.partial(run_locust, n=n, token=mint(), reports=reports, **config)
     through = progress_bar("through Nginx")
     proxied = run(stack.ws_url(), "nginx", through, connect_to=stack.resolve().get(stack.host), ca_file=stack.ca_file)
     results = [proxied]
