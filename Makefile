@@ -52,7 +52,8 @@ load-master: $(VENV)/.installed
 	@[ -n "$(TARGET)" ] || { echo "give TARGET=ws://HOST:PORT (the Nginx the workers' sessions go through)"; exit 2; }
 	$(LOCUST) --master --headless --expect-workers=$(WORKERS) --expect-workers-max-wait=120 --only-summary \
 		--users=$(N) --spawn-rate=$(SPAWN_RATE) --run-time=$$(( $(N) / $(SPAWN_RATE) + 60 ))s --host=$(TARGET) \
-		--csv=reports/load-distributed --html=reports/load-distributed.html --json-file=reports/load-distributed
+		--csv=reports/load-distributed --html=reports/load-distributed.html --json-file=reports/load-distributed \
+		$(if $(ORIGIN),--origin=$(ORIGIN))
 
 load-worker: $(VENV)/.installed
 	@[ -n "$(MASTER)" ] || { echo "give MASTER=HOST (the machine running make load-master)"; exit 2; }
