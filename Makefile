@@ -35,7 +35,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load bench reliability frontend-check docker-images docker-ready docker-clean prerequisites clean
+.PHONY: gate test selftest selfcheck lint load load-master load-worker bench reliability frontend-check docker-images docker-ready docker-clean prerequisites clean
 
 # ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
@@ -43,6 +43,24 @@ gate: prerequisites
 
 load: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --load=$(N) tests/test_load.py --junitxml=reports/load.xml $(PYTEST_ARGS)
+
+# The same sessions from several machines: one master (here, TARGET=ws://HOST:PORT of the Nginx under test) and
+# WORKERS machines running `make load-worker MASTER=this-host` with JWT_SECRET or WS_E2E_TOKEN set. Master and
+# workers need only the virtualenv, no Nginx.
+WORKERS ?= 2
+MASTER ?=
+SPAWN_RATE ?= 250
+LOCUST := $(VENV)/bin/locust -f locustfile.py
+load-master: $(VENV)/.installed
+	@[ -n "$(TARGET)" ] || { echo "give TARGET=ws://HOST:PORT (the Nginx the workers' sessions go through)"; exit 2; }
+	$(LOCUST) --master --headless --expect-workers=$(WORKERS) --expect-workers-max-wait=120 --only-summary \
+		--users=$(N) --spawn-rate=$(SPAWN_RATE) --run-time=$$(( $(N) / $(SPAWN_RATE) + 60 ))s --host=$(TARGET) \
+		--csv=reports/load-distributed --html=reports/load-distributed.html --json-file=reports/load-distributed \
+		$(if $(ORIGIN),--origin=$(ORIGIN))
+
+load-worker: $(VENV)/.installed
+	@[ -n "$(MASTER)" ] || { echo "give MASTER=HOST (the machine running make load-master)"; exit 2; }
+	$(LOCUST) --worker --master-host=$(MASTER)
 
 bench: prerequisites
 	$(PY) tools/bench.py
