@@ -94,6 +94,22 @@ SNIPPETS = [
         f'new WebSocket("wss://trade.example.com/ws/realtime");{AUTH}', {"fixed-host"}, id="production-host-literal"
     ),
     pytest.param(f'new WebSocket(u+"/ws/realtime");{AUTH}', {"no-page-origin"}, id="url-from-elsewhere"),
+    pytest.param(
+        f'{GOOD}fetch("/api/ws/status").then(r=>r.json());new WebSocket(o+"/ws/realtime");{AUTH}',
+        set(),
+        id="fetch-of-an-http-url-ending-in-ws-status",
+    ),
+    pytest.param(
+        f'{GOOD}new EventSource(`${{b}}/api/ws/events`);x.open("GET",b+"/ws/health");new WebSocket(o+"/ws/realtime");'
+        f"{AUTH}",
+        set(),
+        id="event-source-and-xhr-urls",
+    ),
+    pytest.param(
+        f'{GOOD}const h=t=>({{type:"Bearer",token:t}});new WebSocket(o+"/ws/realtime");{AUTH}',
+        set(),
+        id="bearer-header-helper",
+    ),
 ]
 
 
