@@ -30,6 +30,8 @@ from fixtures.options import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
 CONFS = Path(__file__).parent / "confs"
+CONTRACTS = Path(__file__).parent / "contracts"
+TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
 STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
 BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
 SITE_ORIGIN = "https://trademe.example"
@@ -197,8 +199,21 @@ MUTANTS = [
     stub("auth-timeout", SILENT_CLIENT),
     stub("close-after-error", f"{FIRST_MESSAGE}[not-json]", catcher_only=True),
     Case("pushed-frames-held", "stub", PUSHED, env={"STUB_BREAK": "push-held"}),
-    Case("max-message-16-mib", "setting", f"{TOO_BIG}[text]", env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)}),
-    Case("max-message-1-mib", "setting", AT_THE_LIMIT, env={"MAX_MESSAGE_BYTES": str(1024 * 1024)}),
+    # The contract holds the service to 2 MiB; the stub takes another limit.
+    Case(
+        "max-message-16-mib",
+        "setting",
+        f"{TOO_BIG}[text]",
+        env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)},
+        options=(TWO_MIB_LIMIT,),
+    ),
+    Case(
+        "max-message-1-mib",
+        "setting",
+        AT_THE_LIMIT,
+        env={"MAX_MESSAGE_BYTES": str(1024 * 1024)},
+        options=(TWO_MIB_LIMIT,),
+    ),
     Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),
     Case("worker-connections-64", "setting", CROWD, options=("--worker-connections=64",)),
 ]
@@ -220,9 +235,9 @@ VARIANTS = [
         "snake-case-accepted-by-the-contract",
         "variant",
         None,
-        env={"STUB_BREAK": "camel-case"},
         options=(f"--contract={CONFS / 'accept-snake-case.toml'}",),
     ),
+    Case("size-limit-in-the-contract", "variant", None, options=(TWO_MIB_LIMIT,)),
 ]
 STARLETTE = Case("starlette-service", "variant", None, starlette=True)
 

@@ -10,7 +10,8 @@ Settings, from the environment:
   PORT               port to bind (default 8001; 0 picks a free one)
   JWT_SECRET         HS256 secret shared with the user-service, at least 32 characters (required)
   AUTH_TIMEOUT       seconds a client has to send its auth message (default 10)
-  MAX_MESSAGE_BYTES  largest message taken; a larger one is closed with 1009 (default 2097152)
+
+Messages are limited by uvicorn's default (16 MiB), as in production: the contract sets no limit.
 """
 
 import asyncio
@@ -40,7 +41,6 @@ class Settings:
     port: int
     secret: str
     auth_timeout: float
-    max_message_bytes: int
 
 
 class AuthError(Exception):
@@ -178,7 +178,6 @@ def load_settings(env) -> Settings:
         port=int(env.get("PORT", "8001")),
         secret=secret,
         auth_timeout=float(env.get("AUTH_TIMEOUT", "10")),
-        max_message_bytes=int(env.get("MAX_MESSAGE_BYTES", str(2 * 1024 * 1024))),
     )
 
 
@@ -191,9 +190,7 @@ def main() -> int:
     service = TradingService(settings)
     app = Starlette(routes=[Route("/health", health), WebSocketRoute("/ws/realtime", service.realtime)])
     listener = socket.create_server((settings.host, settings.port))
-    config = uvicorn.Config(
-        app, ws="websockets-sansio", ws_max_size=settings.max_message_bytes, lifespan="off", log_level="info"
-    )
+    config = uvicorn.Config(app, ws="websockets-sansio", lifespan="off", log_level="info")
     logging.getLogger("uvicorn.error").addFilter(ClientFaultIsNotAnError())
     host, port = listener.getsockname()[:2]
     print(f"listening on {host}:{port}", flush=True)
