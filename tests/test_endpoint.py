@@ -18,10 +18,10 @@ WRONG_ENDPOINTS = [
 ]
 
 
-async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint):
+async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint, gate_options):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
-    fail_unless_upgraded(ex, stack)
+    fail_unless_upgraded(ex, stack, gate_options)
     assert ex.types == [CONTRACT.auth_success_type], explain(
         "token-claims",
         ex,

@@ -62,10 +62,10 @@ def _expected_accept(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
 
 
-async def test_upgrade_answers_101_with_a_valid_accept(stack):
+async def test_upgrade_answers_101_with_a_valid_accept(stack, gate_options):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = await exchange(stack.ws_url(), wait=0)
-    fail_unless_upgraded(ex, stack)
+    fail_unless_upgraded(ex, stack, gate_options)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
     assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
