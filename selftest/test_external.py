@@ -5,8 +5,10 @@ import time
 
 import pytest
 
+from fixtures.contract import load_contract
 from fixtures.local_stack import STUB
 from fixtures.options import DEFAULT_SITE
+from fixtures.tokens import TokenFactory
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
 from selftest.mutants import STARLETTE_SERVICE, mutated_site, without
@@ -73,3 +75,15 @@ def test_bad_target_is_one_line_in_seconds(tmp_path, target, message):
     run = _external_gate(tmp_path, target)
     assert (run.exit_code, message in run.output, "Traceback" in run.output) == (2, True, False), run.output
     assert time.monotonic() - started < 20
+
+
+def test_real_token_for_another_user_passes(tmp_path):
+    """With only a real access token for user 42 (no secret), the valid path expects user 42 and passes; the
+    run says which cases that token lets it run."""
+    factory = TokenFactory(SECRET, load_contract())
+    token = factory.sign(factory.claims(**{factory.contract.user_id_claim: "42"}))
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STARLETTE_SERVICE)], {}) as url:
+        run = run_gate(tmp_path, *EXTERNAL, f"--target={url}", env={"WS_E2E_TOKEN": token})
+    assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
+    assert "tests/test_token_claims.py::test_valid_token_authenticates_with_its_user_id" in run.passed
+    assert "--token authenticates as user 42 (its userId claim): the valid path" in run.output

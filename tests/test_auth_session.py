@@ -9,7 +9,6 @@ import pytest
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.tokens import USER_ID
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
@@ -81,7 +80,7 @@ async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
     ex = await exchange(ws_url, auth_message(mint()), auth_message(mint(second)), PING, max_frames=3)
     user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
     expected_types = [CONTRACT.auth_success_type, CONTRACT.error_type, "pong"]
-    assert (ex.types, user, ex.close_code) == (expected_types, int(USER_ID), None), explain(
+    assert (ex.types, user, ex.close_code) == (expected_types, int(mint.user_id), None), explain(
         "auth-message",
         ex,
         "a second auth message on an authenticated session was not refused with an error frame",

@@ -4,7 +4,6 @@ import pytest
 
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.report import explain
-from fixtures.tokens import USER_ID
 from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("token-claims")
@@ -59,13 +58,15 @@ DEFECTIVE_TOKENS = [
 
 
 async def test_valid_token_authenticates_with_its_user_id(ws_url, mint):
-    """The user-service's token gives auth_success carrying its userId as an integer user_id."""
+    """The user-service's token (--token's, or one the gate mints) gives auth_success carrying its userId as an
+    integer user_id."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     success = ex.frames[0] if ex.types == [CONTRACT.auth_success_type] else {}
-    assert success.get("user_id") == int(USER_ID), explain(
+    assert success.get("user_id") == int(mint.user_id), explain(
         "token-claims",
         ex,
-        f"the user-service's token for userId {USER_ID!r} did not authenticate as user {USER_ID}",
+        f"the user-service's token for {CONTRACT.user_id_claim} {mint.user_id!r} did not authenticate as user "
+        f"{mint.user_id}",
         f"share JWT_SECRET with the user-service; accept aud {CONTRACT.audience!r}, iss {CONTRACT.issuer!r}, "
         f"claim {CONTRACT.user_id_claim}",
     )
