@@ -42,20 +42,28 @@ async def test_auth_message_is_accepted(ws_url, mint):
     )
 
 
-@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
-async def test_wrong_first_message_is_refused_with_4001(ws_url, mint, message):
-    """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
-    token = mint()
+async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
+    token = probe.mint()
     first = (
         message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
     )
-    ex = await exchange(ws_url, first)
-    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+    return await exchange(probe.ws_url, first)
+
+
+@starts_early(_first_message)  # a service that leaves the socket open makes each of them wait for a close
+@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
+def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, message):
+    """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
+    ex = early_outcome
+    expected = ([CONTRACT.error_type], CONTRACT.close_bad_message)
+    left_open = ex.status == 101 and ex.close_code is None
+    assert (ex.types, ex.close_code) == expected, explain(
         "auth-message",
         ex,
-        "the trading-service did not refuse a first frame that breaks the auth contract",
-        'the frontend must send {"type": "auth", "token": <JWT>} as its first text frame; '
-        "the service must answer anything else with an error frame and close 4001",
+        "the trading-service did not refuse a first frame that breaks the auth contract"
+        + (": it left the socket open" if left_open else ""),
+        f"answer a first frame that is no auth message with an error frame and close {CONTRACT.close_bad_message}"
+        + (", never leave the socket open" if left_open else "; the frontend must send the auth message first"),
     )
 
 

@@ -3,14 +3,19 @@
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import exchange
+from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("token-claims")
 
 AUD = f"jwt.decode(..., audience={CONTRACT.audience!r}) and require aud"
 ISS = f"jwt.decode(..., issuer={CONTRACT.issuer!r}) and require iss"
 CLAIMS = f"read {CONTRACT.user_id_claim} and email (camelCase) and reject tokens without them"
+SNAKE_CASE = (
+    f"refuse snake_case user_id / membership_level: read {CONTRACT.user_id_claim} and {CONTRACT.membership_claim} "
+    'only (or write snake_case_claims = "accept" in the contract, if the service really takes them)'
+)
 TYPE = f"reject tokens whose type is not {CONTRACT.token_type!r}"
 TIME = 'jwt.decode(..., options={"require": ["exp", "iat"]}) with no leeway'
 SIGNATURE = 'jwt.decode(token, JWT_SECRET, algorithms=["HS256"]): HS256 with the shared secret only'
@@ -78,7 +83,7 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
     ex = await exchange(ws_url, auth_message(mint("snake-case-claims")), until=(CONTRACT.auth_success_type,))
     policy = CONTRACT.snake_case_claims
     expected = {
-        "reject": (([CONTRACT.error_type], CONTRACT.close_bad_token), CLAIMS),
+        "reject": (([CONTRACT.error_type], CONTRACT.close_bad_token), SNAKE_CASE),
         "accept": (([CONTRACT.auth_success_type], None), "accept user_id / membership_level as the contract says"),
     }
     outcome, fix = expected[policy]
@@ -87,10 +92,15 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
     )
 
 
+async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
+    return await exchange(probe.ws_url, auth_message(probe.mint(defect)), until=(CONTRACT.auth_success_type,))
+
+
+@starts_early(_defective_token)  # a service that answers but never closes makes each of them wait for a close
 @pytest.mark.parametrize(("defect", "fix"), DEFECTIVE_TOKENS)
-async def test_defective_token_is_refused_with_4003(ws_url, mint, defect, fix):
+def test_defective_token_is_refused_with_4003(ws_url, early_outcome, defect, fix):
     """A token that breaks one rule of the contract gets an error frame, then close 4003."""
-    ex = await exchange(ws_url, auth_message(mint(defect)), until=(CONTRACT.auth_success_type,))
+    ex = early_outcome
     assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_token), explain(
         "token-claims", ex, f"the trading-service did not refuse a token with the defect {defect!r}", fix
     )
