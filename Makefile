@@ -10,6 +10,7 @@ BACKEND_URL ?=
 TARGET ?=
 BACKEND_IMAGE ?=
 CONTRACT ?=
+REQUIRE ?=
 AUTH_TIMEOUT ?=
 JOBS ?=
 FRONTEND_DIST ?=
@@ -26,6 +27,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(TARGET),--target=$(TARGET)) \
 	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
 	$(if $(CONTRACT),--contract=$(CONTRACT)) \
+	$(if $(REQUIRE),--require=$(REQUIRE)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 

@@ -77,6 +77,16 @@ def test_bad_target_is_one_line_in_seconds(tmp_path, target, message):
     assert time.monotonic() - started < 20
 
 
+def test_required_families_fail_the_run_when_not_checked(tmp_path):
+    """--require=all with neither secret nor token exits 1, naming the token family and why it could not run."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url, "--require=all", secret=None)
+    assert (run.exit_code, run.failed) == (1, set()), run.output[-3000:]
+    assert "required family token-claims (token claims) was not checked: not run: building this token needs" in (
+        run.output
+    )
+
+
 def test_real_token_for_another_user_passes(tmp_path):
     """With only a real access token for user 42 (no secret), the valid path expects user 42 and passes; the
     run says which cases that token lets it run."""

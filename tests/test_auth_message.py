@@ -34,6 +34,7 @@ BAD_FIRST_MESSAGES = [
 ]
 
 
+@pytest.mark.valid_path
 async def test_auth_message_is_accepted(ws_url, mint):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))

@@ -62,6 +62,7 @@ DEFECTIVE_TOKENS = [
 ]
 
 
+@pytest.mark.valid_path
 async def test_valid_token_authenticates_with_its_user_id(ws_url, mint):
     """The user-service's token (--token's, or one the gate mints) gives auth_success carrying its userId as an
     integer user_id."""
