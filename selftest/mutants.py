@@ -32,6 +32,7 @@ from selftest.gate_run import GateRun, run_gate
 CONFS = Path(__file__).parent / "confs"
 CONTRACTS = Path(__file__).parent / "contracts"
 TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
+PING_EVERY_SECOND = f"--contract={CONTRACTS / 'ping-every-second.toml'}"
 STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
 BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
 SITE_ORIGIN = "https://trademe.example"
@@ -48,6 +49,7 @@ AT_THE_LIMIT = "tests/test_transport.py::test_message_at_the_size_limit_is_answe
 CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the_origin_policy"
 CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
 PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
+PINGS = "tests/test_proxy_upgrade.py::test_service_pings_within_its_interval"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
 
@@ -103,9 +105,9 @@ def mutated_site(workdir: Path, edit: Edit) -> Path:
 
 
 @contextmanager
-def starlette_backend(workdir: Path, secret: str) -> Iterator[str]:
+def starlette_backend(workdir: Path, secret: str, more_env: dict[str, str]) -> Iterator[str]:
     """The independent Starlette trading-service on a free port: its http:// URL."""
-    env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT}
+    env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT, **more_env}
     argv = [sys.executable, str(STARLETTE_SERVICE)]
     with running_service(argv, env, workdir / "starlette.log", "the Starlette trading-service") as address:
         yield f"http://{address}"
@@ -123,6 +125,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)  # for the gate, and so for the stub it starts
     options: tuple[str, ...] = ()
     starlette: bool = False  # the independent Starlette service in place of the stub
+    service_env: dict[str, str] = field(default_factory=dict)  # for the Starlette service
 
     def run(self, workdir: Path) -> GateRun:
         # The local stack (run_gate's default): its stub takes STUB_BREAK and its settings from the gate's
@@ -136,7 +139,7 @@ class Case:
         with ExitStack() as cleanup:
             if self.starlette:
                 env["WS_E2E_JWT_SECRET"] = secrets.token_urlsafe(48)
-                url = cleanup.enter_context(starlette_backend(workdir, env["WS_E2E_JWT_SECRET"]))
+                url = cleanup.enter_context(starlette_backend(workdir, env["WS_E2E_JWT_SECRET"], self.service_env))
                 options += [f"--backend-url={url}", f"--auth-timeout={BACKEND_AUTH_TIMEOUT}"]
             return run_gate(workdir, *options, env=env)
 
@@ -227,6 +230,8 @@ MUTANTS = [
     ),
     Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),
     Case("worker-connections-64", "setting", CROWD, options=("--worker-connections=64",)),
+    # uvicorn's default ping interval, 20 s, under a contract that promises a ping every second.
+    Case("service-pings-less-often-than-the-contract", "setting", PINGS, starlette=True, options=(PING_EVERY_SECOND,)),
 ]
 
 DEFAULT_STACK = Case("production-site", "variant", None)
@@ -249,7 +254,22 @@ VARIANTS = [
         options=(f"--contract={CONFS / 'accept-snake-case.toml'}",),
     ),
     Case("size-limit-in-the-contract", "variant", None, options=(TWO_MIB_LIMIT,)),
+    Case(
+        "another-apps-contract",
+        "variant",
+        None,
+        edit=moved("/api/live/ws"),
+        options=(f"--contract={CONTRACTS / 'another-app.toml'}",),
+    ),
 ]
 STARLETTE = Case("starlette-service", "variant", None, starlette=True)
+STARLETTE_PINGING = Case(
+    "starlette-service-pinging-as-the-contract-says",
+    "variant",
+    None,
+    starlette=True,
+    options=(PING_EVERY_SECOND,),
+    service_env={"PING_INTERVAL": "0.5"},
+)
 
-CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE]
+CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE, STARLETTE_PINGING]

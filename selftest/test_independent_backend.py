@@ -1,7 +1,7 @@
 """The gate passes against a trading-service it did not write: selftest/backends/starlette_service.py,
 the contract on Starlette and uvicorn, put behind the gate's Nginx with --backend-url."""
 
-from selftest.mutants import STARLETTE
+from selftest.mutants import PINGS, STARLETTE, STARLETTE_PINGING
 
 STUB_ONLY_REASON = "needs the gate's stub"
 # The tests that read the stub's handshake records or ask it for push frames.
@@ -21,3 +21,10 @@ def test_gate_passes_against_the_starlette_service(tmp_path):
         if reason.startswith(STUB_ONLY_REASON)
     }
     assert (run.exit_code, run.failed, stub_only) == (0, set(), STUB_ONLY_TESTS), run.output[-3000:]
+
+
+def test_starlette_service_pinging_within_the_contract_interval_passes(tmp_path):
+    """Under a contract with server_ping_interval = 1, the Starlette service pinging every 0.5 s passes, the
+    ping check included."""
+    run = STARLETTE_PINGING.run(tmp_path)
+    assert (run.exit_code, run.failed, PINGS in run.passed) == (0, set(), True), run.output[-3000:]

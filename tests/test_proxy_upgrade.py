@@ -5,12 +5,16 @@ import base64
 import hashlib
 import json
 import statistics
+import time
 
 import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.frames import Frame, Opcode
 
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain, fail_unless_upgraded
+from fixtures.timeouts import SHORT
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -19,37 +23,34 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 # The largest message the contract lets the gate expect an answer to, up to 1 MiB (64 KiB with no limit set).
 CROSSING_BYTES = min(1024 * 1024, CONTRACT.max_message_bytes or 64 * 1024)
 PUSH_COUNT, PUSH_INTERVAL = 5, 0.1
+PING_INTERVAL = CONTRACT.server_ping_interval  # seconds between the service's own pings; None: it sends none
 
-# What the backend must see of a handshake that came through Nginx: (header, accepted values given the
-# client's request headers and the address Nginx sees it at, fix).
-FORWARDED_HEADERS = [
-    pytest.param(
-        "Upgrade", lambda client, address: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;", id="upgrade"
-    ),
-    pytest.param(
-        "Connection", lambda client, address: {"upgrade"}, 'proxy_set_header Connection "upgrade";', id="connection"
-    ),
-    pytest.param(
-        "Host",
+# What the backend may see of each header Nginx forwards, given the client's request headers and the address
+# Nginx sees it at, and the line that forwards it. A header the contract names that is not here must merely
+# arrive (None: any value).
+HEADER_RULES = {
+    "Upgrade": (lambda client, address: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;"),
+    "Connection": (lambda client, address: {"upgrade"}, 'proxy_set_header Connection "upgrade";'),
+    "Host": (
         lambda client, address: {client["Host"], client["Host"].rsplit(":", 1)[0]},
         "proxy_set_header Host $host;",
-        id="host",
     ),
-    pytest.param(
-        "X-Real-IP", lambda client, address: {address}, "proxy_set_header X-Real-IP $remote_addr;", id="x-real-ip"
-    ),
-    pytest.param(
-        "X-Forwarded-For",
+    "X-Real-IP": (lambda client, address: {address}, "proxy_set_header X-Real-IP $remote_addr;"),
+    "X-Forwarded-For": (
         lambda client, address: {address},
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        id="x-forwarded-for",
     ),
+    "X-Forwarded-Proto": (lambda client, address: {"http"}, "proxy_set_header X-Forwarded-Proto $scheme;"),
+}
+RULES_BY_NAME = {name.lower(): rule for name, rule in HEADER_RULES.items()}  # header names ignore case
+# Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs.
+FORWARDED_HEADERS = [
     pytest.param(
-        "X-Forwarded-Proto",
-        lambda client, address: {"http"},
-        "proxy_set_header X-Forwarded-Proto $scheme;",
-        id="x-forwarded-proto",
-    ),
+        header,
+        *RULES_BY_NAME.get(header.lower(), (lambda client, address: None, f"proxy_set_header {header} ...;")),
+        id=header.lower(),
+    )
+    for header in dict.fromkeys(["Upgrade", "Connection", *CONTRACT.forwarded_headers])
 ]
 
 BACKEND_CLOSES = [
@@ -78,13 +79,16 @@ async def test_upgrade_answers_101_with_a_valid_accept(stack, gate_options):
 
 @pytest.mark.parametrize(("header", "accepted", "fix"), FORWARDED_HEADERS)
 async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requires_stub, header, accepted, fix):
-    """The trading-service sees each header Nginx must forward, with the client's values."""
+    """The trading-service sees each header Nginx must forward (the upgrade's, and those the contract's
+    forwarded_headers names), with the client's values."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
     value = seen.get(header.lower(), "")
     if header == "X-Forwarded-For":
         value = value.split(",")[-1].strip()
-    assert value.lower() in {v.lower() for v in accepted(ex.request_headers, stack.client_address)}, explain(
+    expected = accepted(ex.request_headers, stack.client_address)
+    arrived = value != "" if expected is None else value.lower() in {v.lower() for v in expected}
+    assert arrived, explain(
         "proxy-upgrade",
         ex,
         f"the trading-service saw {header}: {seen.get(header.lower())!r}",
@@ -119,7 +123,7 @@ async def test_large_message_crosses_intact(ws_url, mint):
     empty = json.dumps({"type": "subscribe", "symbol": ""})
     symbol = "S" * (CROSSING_BYTES - len(empty))
     ex = await exchange(ws_url, auth_message(mint()), json.dumps({"type": "subscribe", "symbol": symbol}), max_frames=2)
-    assert ex.frames[1:] == [{"type": "subscribed", "symbol": symbol}], explain(
+    assert ex.frames[1:] == [{"type": CONTRACT.after_auth_types["subscribe"], "symbol": symbol}], explain(
         "proxy-upgrade",
         ex,
         f"a message of {CROSSING_BYTES} bytes did not come back intact",
@@ -154,4 +158,50 @@ def test_pushed_frames_are_not_buffered(ws_url, requires_stub, early_outcome):
     lags = [round(arrived - frame["sent_at"], 3) for frame, arrived in zip(ex.frames[1:], ex.arrivals[1:], strict=True)]
     assert (len(lags), statistics.median(lags or [0]) < PUSH_INTERVAL) == (PUSH_COUNT, True), explain(
         "proxy-upgrade", ex, f"pushed frames arrived late (seconds after sending: {lags})", "proxy_buffering off;"
+    )
+
+
+def _closing_at_first_ping(pings: list[float]) -> type[ClientConnection]:
+    """A client connection that notes when the server's first ping arrives and then closes, ending the wait."""
+
+    class ClosingAtFirstPing(ClientConnection):
+        def process_event(self, event) -> None:
+            super().process_event(event)
+            if isinstance(event, Frame) and event.opcode is Opcode.PING and not pings:
+                pings.append(time.monotonic())
+                self.closing = self.loop.create_task(self.close())
+
+    return ClosingAtFirstPing
+
+
+async def _first_ping(probe: Probe) -> tuple[Exchange, float | None]:
+    pings: list[float] = []
+    opened = time.monotonic()
+    ex = await exchange(
+        probe.ws_url,
+        auth_message(probe.mint()),
+        wait=PING_INTERVAL + SHORT,
+        create_connection=_closing_at_first_ping(pings),
+    )
+    return ex, pings[0] - opened if pings else None
+
+
+@pytest.fixture
+def pinging_backend(stack) -> None:
+    if stack.uses_stub:
+        pytest.skip("not run: the stub pings at the contract's interval itself; this checks a real trading-service")
+
+
+@pytest.mark.skipif(PING_INTERVAL is None, reason="not run: the contract sets no server_ping_interval")
+@starts_early(_first_ping)
+def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcome):
+    """With server_ping_interval in the contract, the trading-service's first ping reaches the client through
+    Nginx within that interval: the idle timeouts the contract then allows hold only with those pings."""
+    ex, first_ping = early_outcome  # the wait ends SHORT after the interval: a later ping is no ping
+    assert first_ping is not None, explain(
+        "proxy-upgrade",
+        ex,
+        f"no ping from the trading-service within its server_ping_interval of {PING_INTERVAL:g} s",
+        f"ping every client every {PING_INTERVAL:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
+        "or drop server_ping_interval from the contract and keep Nginx's idle timeouts at 3600 s",
     )

@@ -108,11 +108,13 @@ async def test_message_at_the_size_limit_is_answered(ws_url, mint):
     """A message of exactly the contract's size limit is taken and answered."""
     message = subscribe_of(MAX_MESSAGE_BYTES)
     ex = await exchange(ws_url, auth_message(mint()), message, max_frames=2)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, "subscribed"], None), explain(
-        "security",
-        ex,
-        f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
-        f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+        explain(
+            "security",
+            ex,
+            f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
+            f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+        )
     )
 
 
@@ -120,15 +122,17 @@ async def test_message_size_is_reported_without_a_contract_limit(ws_url, mint, r
     """A 64 KiB message is answered; without max_message_bytes in the contract, what the service does with
     16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
     ex = await exchange(ws_url, auth_message(mint()), subscribe_of(ANSWERED_BYTES), max_frames=2)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, "subscribed"], None), explain(
-        "security",
-        ex,
-        f"a message of {ANSWERED_BYTES} bytes was not answered",
-        "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+        explain(
+            "security",
+            ex,
+            f"a message of {ANSWERED_BYTES} bytes was not answered",
+            "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
+        )
     )
     if MAX_MESSAGE_BYTES is None:
         probe = await exchange(ws_url, auth_message(mint()), ping_of(PROBE_BYTES), max_frames=2)
-        answered = probe.types == [CONTRACT.auth_success_type, "pong"]
+        answered = probe.types == [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]]
         outcome = "answered" if answered else f"not answered ({probe.got()})"
         finding = f"a message of 16 MiB + 1 byte: {outcome}; {LIMIT_FIX}"
         request.node.user_properties.append((FINDING, finding))
@@ -148,7 +152,11 @@ def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_ou
     odd = [ex for ex in closed if (ex.types, ex.close_code) != ([CONTRACT.error_type], CONTRACT.close_bad_message)]
     first_close = min((ex.arrivals[0] for ex in closed if ex.arrivals), default=float("inf"))
     got_in_first = bool(client.arrivals) and client.arrivals[-1] < first_close
-    assert (client.types, len(odd), got_in_first) == ([CONTRACT.auth_success_type, "pong"], 0, True), explain(
+    assert (client.types, len(odd), got_in_first) == (
+        [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]],
+        0,
+        True,
+    ), explain(
         "security",
         client,
         f"of {CROWD} connections that never authenticate, {len(odd)} did not get an error frame and 4001 at the "
