@@ -15,6 +15,7 @@ the site file under test.
 
 import copy
 import secrets
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import crossplane
+import pytest
 
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_service
@@ -33,7 +35,19 @@ CONFS = Path(__file__).parent / "confs"
 CONTRACTS = Path(__file__).parent / "contracts"
 TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
 PING_EVERY_SECOND = f"--contract={CONTRACTS / 'ping-every-second.toml'}"
-STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
+BACKENDS = Path(__file__).parent / "backends"
+STARLETTE_SERVICE = BACKENDS / "starlette_service.py"
+NODE_SERVICE = BACKENDS / "node" / "service.js"
+# The Node service runs once `make node-service` (part of `make selftest`) has installed its pinned packages.
+requires_node_service = pytest.mark.skipif(
+    not (NODE_SERVICE.parent / "node_modules").is_dir() or shutil.which("node") is None,
+    reason="the Node service's packages are not installed: make node-service (needs Node.js and npm)",
+)
+# Independent trading-services: how to start each, and what it is called in a report.
+INDEPENDENT = {
+    "starlette": ([sys.executable, str(STARLETTE_SERVICE)], "the Starlette trading-service"),
+    "node": (["node", str(NODE_SERVICE)], "the Node ws trading-service"),
+}
 BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
 SITE_ORIGIN = "https://trademe.example"
 
@@ -105,11 +119,11 @@ def mutated_site(workdir: Path, edit: Edit) -> Path:
 
 
 @contextmanager
-def starlette_backend(workdir: Path, secret: str, more_env: dict[str, str]) -> Iterator[str]:
-    """The independent Starlette trading-service on a free port: its http:// URL."""
+def independent_backend(workdir: Path, name: str, secret: str, more_env: dict[str, str]) -> Iterator[str]:
+    """An independent trading-service of INDEPENDENT on a free port: its http:// URL."""
     env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT, **more_env}
-    argv = [sys.executable, str(STARLETTE_SERVICE)]
-    with running_service(argv, env, workdir / "starlette.log", "the Starlette trading-service") as address:
+    argv, what = INDEPENDENT[name]
+    with running_service(argv, env, workdir / f"{name}.log", what) as address:
         yield f"http://{address}"
 
 
@@ -124,8 +138,8 @@ class Case:
     conf: Path | None = None  # another site file
     env: dict[str, str] = field(default_factory=dict)  # for the gate, and so for the stub it starts
     options: tuple[str, ...] = ()
-    starlette: bool = False  # the independent Starlette service in place of the stub
-    service_env: dict[str, str] = field(default_factory=dict)  # for the Starlette service
+    backend: str | None = None  # an independent service of INDEPENDENT in place of the stub
+    service_env: dict[str, str] = field(default_factory=dict)  # for that service
 
     def run(self, workdir: Path) -> GateRun:
         # The local stack (run_gate's default): its stub takes STUB_BREAK and its settings from the gate's
@@ -137,9 +151,10 @@ class Case:
         if self.conf:
             options.append(f"--nginx-conf={self.conf}")
         with ExitStack() as cleanup:
-            if self.starlette:
+            if self.backend:
                 env["WS_E2E_JWT_SECRET"] = secrets.token_urlsafe(48)
-                url = cleanup.enter_context(starlette_backend(workdir, env["WS_E2E_JWT_SECRET"], self.service_env))
+                secret = env["WS_E2E_JWT_SECRET"]
+                url = cleanup.enter_context(independent_backend(workdir, self.backend, secret, self.service_env))
                 options += [f"--backend-url={url}", f"--auth-timeout={BACKEND_AUTH_TIMEOUT}"]
             return run_gate(workdir, *options, env=env)
 
@@ -231,7 +246,13 @@ MUTANTS = [
     Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),
     Case("worker-connections-64", "setting", CROWD, options=("--worker-connections=64",)),
     # uvicorn's default ping interval, 20 s, under a contract that promises a ping every second.
-    Case("service-pings-less-often-than-the-contract", "setting", PINGS, starlette=True, options=(PING_EVERY_SECOND,)),
+    Case(
+        "service-pings-less-often-than-the-contract",
+        "setting",
+        PINGS,
+        backend="starlette",
+        options=(PING_EVERY_SECOND,),
+    ),
 ]
 
 DEFAULT_STACK = Case("production-site", "variant", None)
@@ -262,14 +283,15 @@ VARIANTS = [
         options=(f"--contract={CONTRACTS / 'another-app.toml'}",),
     ),
 ]
-STARLETTE = Case("starlette-service", "variant", None, starlette=True)
+STARLETTE = Case("starlette-service", "variant", None, backend="starlette")
+NODE = Case("node-ws-service", "variant", None, backend="node")
 STARLETTE_PINGING = Case(
     "starlette-service-pinging-as-the-contract-says",
     "variant",
     None,
-    starlette=True,
+    backend="starlette",
     options=(PING_EVERY_SECOND,),
     service_env={"PING_INTERVAL": "0.5"},
 )
 
-CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE, STARLETTE_PINGING]
+CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE, STARLETTE_PINGING, NODE]

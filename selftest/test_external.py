@@ -11,7 +11,7 @@ from fixtures.options import DEFAULT_SITE
 from fixtures.tokens import TokenFactory
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
-from selftest.mutants import STARLETTE_SERVICE, mutated_site, without
+from selftest.mutants import INDEPENDENT, STARLETTE_SERVICE, mutated_site, requires_node_service, without
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
 
@@ -22,10 +22,14 @@ def _external_gate(tmp_path, url, *options, secret=SECRET):
     )
 
 
-def test_correct_deployment_passes(tmp_path):
+@pytest.mark.parametrize(
+    "service", [pytest.param("starlette", id="starlette"), pytest.param("node", id="node", marks=requires_node_service)]
+)
+def test_correct_deployment_passes(tmp_path, service):
     """Nginx with the production site file in front of a correct service that is not the gate's stub
-    (the Starlette implementation of the contract): exit 0, nothing failed."""
-    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STARLETTE_SERVICE)], {}) as url:
+    (Starlette and uvicorn, or Node's ws and jsonwebtoken, each on its defaults): exit 0, nothing failed."""
+    argv, _ = INDEPENDENT[service]
+    with deployment(tmp_path, DEFAULT_SITE, argv, {}) as url:
         run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}")
     assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
     assert "through Nginx only      passed" in run.output
