@@ -11,18 +11,19 @@ from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
+AUTH = CONTRACT.auth_type
 BAD_FIRST_MESSAGES = [
     pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
-    pytest.param(json.dumps({"type": "AUTH", "token": "{token}"}), id="upper-case-auth"),
+    pytest.param(json.dumps({"type": AUTH.upper(), "token": "{token}"}), id="upper-case-auth"),
     pytest.param(json.dumps({"type": "login", "token": "{token}"}), id="login"),
     pytest.param(json.dumps({"token": "{token}"}), id="no-type"),
     pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), id="subscribe-before-auth"),
     pytest.param(json.dumps({"type": "ping"}), id="ping-before-auth"),
-    pytest.param(json.dumps({"type": "auth"}), id="missing-token"),
-    pytest.param(json.dumps({"type": "auth", "token": ""}), id="empty-token"),
-    pytest.param(json.dumps({"type": "auth", "token": None}), id="null-token"),
-    pytest.param(json.dumps({"type": "auth", "token": 123}), id="numeric-token"),
-    pytest.param(json.dumps({"type": "auth", "token": {}}), id="object-token"),
+    pytest.param(json.dumps({"type": AUTH}), id="missing-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": ""}), id="empty-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": None}), id="null-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": 123}), id="numeric-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": {}}), id="object-token"),
     pytest.param("auth {token}", id="not-json"),
     pytest.param("", id="empty-text-frame"),
     pytest.param("[]", id="json-array"),
@@ -30,7 +31,7 @@ BAD_FIRST_MESSAGES = [
     pytest.param("1", id="json-number"),
     pytest.param("null", id="json-null"),
     pytest.param("[" * 100_000, id="deeply-nested-json"),
-    pytest.param(b'{"type": "auth", "token": "{token}"}', id="binary-frame"),
+    pytest.param(json.dumps({"type": AUTH, "token": "{token}"}).encode(), id="binary-frame"),
 ]
 
 
@@ -39,7 +40,7 @@ async def test_auth_message_is_accepted(ws_url, mint):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     assert ex.types == [CONTRACT.auth_success_type], explain(
-        "auth-message", ex, "the contract's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
+        "auth-message", ex, "the contract's auth message was not accepted", f'send {{"type": "{AUTH}", "token": <JWT>}}'
     )
 
 
