@@ -49,7 +49,8 @@ async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
     first = (
         message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
     )
-    return await exchange(probe.ws_url, first)
+    async with probe.few_at_a_time:
+        return await exchange(probe.ws_url, first)
 
 
 @starts_early(_first_message)  # a service that leaves the socket open makes each of them wait for a close

@@ -94,7 +94,9 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
 
 
 async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
-    return await exchange(probe.ws_url, auth_message(probe.mint(defect)), until=(CONTRACT.auth_success_type,))
+    token = probe.mint(defect)
+    async with probe.few_at_a_time:
+        return await exchange(probe.ws_url, auth_message(token), until=(CONTRACT.auth_success_type,))
 
 
 @starts_early(_defective_token)  # a service that answers but never closes makes each of them wait for a close
