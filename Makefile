@@ -13,6 +13,7 @@ BACKEND_URL ?=
 TARGET ?=
 BACKEND_IMAGE ?=
 CONTRACT ?=
+REQUIRE ?=
 AUTH_TIMEOUT ?=
 JOBS ?=
 FRONTEND_DIST ?=
@@ -32,10 +33,11 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(TARGET),--target=$(TARGET)) \
 	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
 	$(if $(CONTRACT),--contract=$(CONTRACT)) \
+	$(if $(REQUIRE),--require=$(REQUIRE)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load load-master load-worker bench reliability frontend-check docker-images docker-ready docker-clean prerequisites clean
+.PHONY: gate test selftest selfcheck lint load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean prerequisites clean
 
 # ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
@@ -87,8 +89,15 @@ frontend-check: prerequisites
 
 test: lint selftest gate
 
-selftest: prerequisites docker-ready
+selftest: prerequisites docker-ready node-service
 	$(PY) -m pytest selftest --junitxml=reports/selftest.xml $(PYTEST_ARGS)
+
+# The independent Node trading-service of the self-tests: its pinned ws and jsonwebtoken, from its lock file.
+NODE_SERVICE := selftest/backends/node
+node-service: $(NODE_SERVICE)/node_modules/.package-lock.json
+$(NODE_SERVICE)/node_modules/.package-lock.json: $(NODE_SERVICE)/package.json $(NODE_SERVICE)/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix $(NODE_SERVICE) --no-audit --no-fund; else \
+	  echo "no npm: the self-tests against the Node service will skip (install Node.js and npm)"; fi
 
 # The self-tests run the Docker stack whenever an engine answers. On a Debian machine, which may reach no
 # registry, its offline base and the stub's wheels are built first (once: build-base.sh skips what is there).
@@ -97,7 +106,7 @@ docker-ready: $(VENV)/.installed
 	  $(MAKE) --no-print-directory docker-images; fi
 
 # The mutation self-check: every mutant caught by the test named for it, every correct variant passes.
-selfcheck: prerequisites
+selfcheck: prerequisites node-service
 	$(PY) selftest/selfcheck.py
 
 # ruff, and actionlint's checks (jactionlint's correctness profile) on the action and the workflow; shell steps
@@ -132,4 +141,4 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache $(NODE_SERVICE)/node_modules

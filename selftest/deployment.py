@@ -3,9 +3,10 @@
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from fixtures.contract import CONTRACT
+from fixtures.contract import Contract, load_contract
 from fixtures.local_stack import running_nginx, running_service
 from fixtures.nginx_rewrite import serve
 from fixtures.nginx_runtime import installed_prefix
@@ -14,14 +15,25 @@ SECRET = secrets.token_urlsafe(48)
 
 
 @contextmanager
-def deployment(workdir: Path, site_file: Path, service_argv: list[str], env: dict[str, str]) -> Iterator[str]:
-    """Yield the deployment's ws:// URL. The service gets SECRET, a free port and a 1 s auth timeout."""
-    service_env = {"JWT_SECRET": SECRET, "STUB_PORT": "0", "PORT": "0", "AUTH_TIMEOUT": "1", **env}
+def deployment(
+    workdir: Path, site_file: Path, service_argv: list[str], env: dict[str, str], contract: Contract | None = None
+) -> Iterator[str]:
+    """Yield the deployment's ws:// URL. The service gets SECRET, a free port, the contract (default: the
+    default contract) and a 1 s auth timeout."""
+    contract = replace(contract or load_contract(), auth_timeout=1)
+    service_env = {
+        "JWT_SECRET": SECRET,
+        "STUB_PORT": "0",
+        "PORT": "0",
+        "AUTH_TIMEOUT": "1",
+        "STUB_CONTRACT": contract.to_json(),
+        **env,
+    }
     prefix = workdir / "nginx"
     prefix.mkdir()
     served = serve(site_file, installed_prefix(), None, prefix)
     with (
         running_service(service_argv, service_env, workdir / "service.log", "the trading-service") as backend,
-        running_nginx(prefix, served, backend, CONTRACT.trading_address) as (proxy, _),
+        running_nginx(prefix, served, backend, contract.trading_address) as (proxy, _),
     ):
         yield f"ws://{proxy}"

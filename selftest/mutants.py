@@ -14,6 +14,7 @@ The HTTPS mutants change the certbot-style site (`sites/certbot.conf`), which th
 """
 
 import secrets
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import crossplane
+import pytest
 
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_service
@@ -32,11 +34,28 @@ from selftest.gate_run import GateRun, run_gate
 CONFS = Path(__file__).parent / "confs"
 SITES = Path(__file__).parent / "sites"  # site files as teams write them
 PREFIX = f"--nginx-prefix={SITES / 'prefix'}"  # a copy of a production host's /etc/nginx
-STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
-BACKEND_AUTH_TIMEOUT = "1"  # seconds, for a backend the self-test starts: the timeout cases stay fast
-SITE_ORIGIN = "http://trademe.example"  # the production site file serves plain http
 HTTPS_SITE = SITES / "certbot.conf"
 UPGRADE_HEADERS = ("Upgrade", "Connection")
+CONTRACTS = Path(__file__).parent / "contracts"
+TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
+PING_EVERY_SECOND = f"--contract={CONTRACTS / 'ping-every-second.toml'}"
+BACKENDS = Path(__file__).parent / "backends"
+STARLETTE_SERVICE = BACKENDS / "starlette_service.py"
+NODE_SERVICE = BACKENDS / "node" / "service.js"
+# The Node service runs once `make node-service` (part of `make selftest`) has installed its pinned packages.
+requires_node_service = pytest.mark.skipif(
+    not (NODE_SERVICE.parent / "node_modules").is_dir() or shutil.which("node") is None,
+    reason="the Node service's packages are not installed: make node-service (needs Node.js and npm)",
+)
+# Independent trading-services: how to start each, and what it is called in a report.
+INDEPENDENT = {
+    "starlette": ([sys.executable, str(STARLETTE_SERVICE)], "the Starlette trading-service"),
+    "node": (["node", str(NODE_SERVICE)], "the Node ws trading-service"),
+}
+# Seconds, for a backend the self-test starts: short, so the timeout cases stay fast, and as long as the stub's,
+# so that a loaded machine still sends every auth message of the cases that start together in time.
+BACKEND_AUTH_TIMEOUT = "2"
+SITE_ORIGIN = "http://trademe.example"  # the production site file serves plain http
 
 UPGRADE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
 FORWARDED = "tests/test_proxy_upgrade.py::test_backend_receives_the_forwarded_header"
@@ -50,6 +69,7 @@ AT_THE_LIMIT = "tests/test_transport.py::test_message_at_the_size_limit_is_answe
 CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the_origin_policy"
 CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
 PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
+PINGS = "tests/test_proxy_upgrade.py::test_service_pings_within_its_interval"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
 SiteEdit = Callable[[Site], None]  # a change to the parsed site, in place
@@ -135,11 +155,11 @@ def mutated_site(workdir: Path, edit: SiteEdit, base: Path = DEFAULT_SITE) -> Pa
 
 
 @contextmanager
-def starlette_backend(workdir: Path, secret: str) -> Iterator[str]:
-    """The independent Starlette trading-service on a free port: its http:// URL."""
-    env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT}
-    argv = [sys.executable, str(STARLETTE_SERVICE)]
-    with running_service(argv, env, workdir / "starlette.log", "the Starlette trading-service") as address:
+def independent_backend(workdir: Path, name: str, secret: str, more_env: dict[str, str]) -> Iterator[str]:
+    """An independent trading-service of INDEPENDENT on a free port: its http:// URL."""
+    env = {"JWT_SECRET": secret, "PORT": "0", "AUTH_TIMEOUT": BACKEND_AUTH_TIMEOUT, **more_env}
+    argv, what = INDEPENDENT[name]
+    with running_service(argv, env, workdir / f"{name}.log", what) as address:
         yield f"http://{address}"
 
 
@@ -154,9 +174,8 @@ class Case:
     conf: Path | None = None  # another site file
     env: dict[str, str] = field(default_factory=dict)  # for the gate, and so for the stub it starts
     options: tuple[str, ...] = ()
-    starlette: bool = False  # the independent Starlette service in place of the stub
-    # Run the catcher alone: with the whole gate, each of its many refusals would wait out the anti-hang guard.
-    catcher_only: bool = False
+    backend: str | None = None  # an independent service of INDEPENDENT in place of the stub
+    service_env: dict[str, str] = field(default_factory=dict)  # for that service
 
     def run(self, workdir: Path) -> GateRun:
         # The local stack (run_gate's default): its stub takes STUB_BREAK and its settings from the gate's
@@ -167,12 +186,11 @@ class Case:
             options.append(f"--nginx-conf={mutated_site(workdir, self.edit, self.conf or DEFAULT_SITE)}")
         elif self.conf:
             options.append(f"--nginx-conf={self.conf}")
-        if self.catcher_only:
-            options += ["-k", self.catcher.split("::")[-1]]
         with ExitStack() as cleanup:
-            if self.starlette:
+            if self.backend:
                 env["WS_E2E_JWT_SECRET"] = secrets.token_urlsafe(48)
-                url = cleanup.enter_context(starlette_backend(workdir, env["WS_E2E_JWT_SECRET"]))
+                secret = env["WS_E2E_JWT_SECRET"]
+                url = cleanup.enter_context(independent_backend(workdir, self.backend, secret, self.service_env))
                 options += [f"--backend-url={url}", f"--auth-timeout={BACKEND_AUTH_TIMEOUT}"]
             return run_gate(workdir, *options, env=env)
 
@@ -199,8 +217,19 @@ def https_site(name: str, edit: SiteEdit, catcher: str) -> Case:
     return Case(name, "site", catcher, edit=edit, conf=HTTPS_SITE)
 
 
-def stub(check: str, catcher: str, **more) -> Case:
-    return Case(f"stub-{check}-check-off", "stub", catcher, env={"STUB_BREAK": check}, **more)
+def stub(check: str, catcher: str) -> Case:
+    return Case(f"stub-{check}-check-off", "stub", catcher, env={"STUB_BREAK": check})
+
+
+# Every leniency of the production trading-service at once (contract.md): each must be named in the verdict.
+LENIENCIES = {
+    "open-after-bad-frame": f"{FIRST_MESSAGE}[not-json]",
+    "auth-timeout": SILENT_CLIENT,
+    "camel-case": SNAKE_CASE,
+    "aud-optional": f"{TOKEN}[missing-aud]",
+    "exp-optional": f"{TOKEN}[no-exp]",
+}
+LENIENT = Case("production-leniencies", "stub", SILENT_CLIENT, env={"STUB_BREAK": ",".join(LENIENCIES)})
 
 
 MUTANTS = [
@@ -234,18 +263,43 @@ MUTANTS = [
     https_site("websocket-location-only-on-port-80", websocket_location_in_the_redirect_server, UPGRADE),
     stub("auth-type", f"{FIRST_MESSAGE}[authenticate-of-the-outage]"),
     stub("aud", f"{TOKEN}[wrong-aud]"),
+    stub("aud-optional", f"{TOKEN}[missing-aud]"),
     stub("iss", f"{TOKEN}[wrong-iss]"),
     stub("camel-case", SNAKE_CASE),
     stub("signature", f"{TOKEN}[wrong-secret]"),
     stub("expiry", f"{TOKEN}[expired]"),
+    stub("exp-optional", f"{TOKEN}[no-exp]"),
     stub("token-type", f"{TOKEN}[refresh-type]"),
     stub("auth-timeout", SILENT_CLIENT),
-    stub("close-after-error", f"{FIRST_MESSAGE}[not-json]", catcher_only=True),
+    stub("close-after-error", f"{FIRST_MESSAGE}[not-json]"),
+    stub("open-after-bad-frame", f"{FIRST_MESSAGE}[not-json]"),
+    LENIENT,
     Case("pushed-frames-held", "stub", PUSHED, env={"STUB_BREAK": "push-held"}),
-    Case("max-message-16-mib", "setting", f"{TOO_BIG}[text]", env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)}),
-    Case("max-message-1-mib", "setting", AT_THE_LIMIT, env={"MAX_MESSAGE_BYTES": str(1024 * 1024)}),
+    # The contract holds the service to 2 MiB; the stub takes another limit.
+    Case(
+        "max-message-16-mib",
+        "setting",
+        f"{TOO_BIG}[text]",
+        env={"MAX_MESSAGE_BYTES": str(16 * 1024 * 1024)},
+        options=(TWO_MIB_LIMIT,),
+    ),
+    Case(
+        "max-message-1-mib",
+        "setting",
+        AT_THE_LIMIT,
+        env={"MAX_MESSAGE_BYTES": str(1024 * 1024)},
+        options=(TWO_MIB_LIMIT,),
+    ),
     Case("origin-not-checked-under-enforce", "setting", CROSS_SITE, options=("--origin-policy=enforce",)),
     Case("worker-connections-64", "setting", CROWD, options=("--worker-connections=64",)),
+    # uvicorn's default ping interval, 20 s, under a contract that promises a ping every second.
+    Case(
+        "service-pings-less-often-than-the-contract",
+        "setting",
+        PINGS,
+        backend="starlette",
+        options=(PING_EVERY_SECOND,),
+    ),
 ]
 
 DEFAULT_STACK = Case("production-site", "variant", None)
@@ -270,10 +324,26 @@ VARIANTS = [
         "snake-case-accepted-by-the-contract",
         "variant",
         None,
-        env={"STUB_BREAK": "camel-case"},
         options=(f"--contract={CONFS / 'accept-snake-case.toml'}",),
     ),
+    Case("size-limit-in-the-contract", "variant", None, options=(TWO_MIB_LIMIT,)),
+    Case(
+        "another-apps-contract",
+        "variant",
+        None,
+        edit=in_location(moved("/api/live/ws")),
+        options=(f"--contract={CONTRACTS / 'another-app.toml'}",),
+    ),
 ]
-STARLETTE = Case("starlette-service", "variant", None, starlette=True)
+STARLETTE = Case("starlette-service", "variant", None, backend="starlette")
+NODE = Case("node-ws-service", "variant", None, backend="node")
+STARLETTE_PINGING = Case(
+    "starlette-service-pinging-as-the-contract-says",
+    "variant",
+    None,
+    backend="starlette",
+    options=(PING_EVERY_SECOND,),
+    service_env={"PING_INTERVAL": "0.5"},
+)
 
-CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE]
+CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE, STARLETTE_PINGING, NODE]

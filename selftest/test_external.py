@@ -5,11 +5,13 @@ import time
 
 import pytest
 
+from fixtures.contract import load_contract
 from fixtures.local_stack import STUB
 from fixtures.options import DEFAULT_SITE
+from fixtures.tokens import TokenFactory
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
-from selftest.mutants import STARLETTE_SERVICE, in_location, mutated_site, without
+from selftest.mutants import INDEPENDENT, STARLETTE_SERVICE, in_location, mutated_site, requires_node_service, without
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
 
@@ -20,10 +22,14 @@ def _external_gate(tmp_path, url, *options, secret=SECRET):
     )
 
 
-def test_correct_deployment_passes(tmp_path):
+@pytest.mark.parametrize(
+    "service", [pytest.param("starlette", id="starlette"), pytest.param("node", id="node", marks=requires_node_service)]
+)
+def test_correct_deployment_passes(tmp_path, service):
     """Nginx with the production site file in front of a correct service that is not the gate's stub
-    (the Starlette implementation of the contract): exit 0, nothing failed."""
-    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STARLETTE_SERVICE)], {}) as url:
+    (Starlette and uvicorn, or Node's ws and jsonwebtoken, each on its defaults): exit 0, nothing failed."""
+    argv, _ = INDEPENDENT[service]
+    with deployment(tmp_path, DEFAULT_SITE, argv, {}) as url:
         run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}")
     assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
     assert "through Nginx only      passed" in run.output
@@ -73,3 +79,25 @@ def test_bad_target_is_one_line_in_seconds(tmp_path, target, message):
     run = _external_gate(tmp_path, target)
     assert (run.exit_code, message in run.output, "Traceback" in run.output) == (2, True, False), run.output
     assert time.monotonic() - started < 20
+
+
+def test_required_families_fail_the_run_when_not_checked(tmp_path):
+    """--require=all with neither secret nor token exits 1, naming the token family and why it could not run."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url, "--require=all", secret=None)
+    assert (run.exit_code, run.failed) == (1, set()), run.output[-3000:]
+    assert "required family token-claims (token claims) was not checked: not run: building this token needs" in (
+        run.output
+    )
+
+
+def test_real_token_for_another_user_passes(tmp_path):
+    """With only a real access token for user 42 (no secret), the valid path expects user 42 and passes; the
+    run says which cases that token lets it run."""
+    factory = TokenFactory(SECRET, load_contract())
+    token = factory.sign(factory.claims(**{factory.contract.user_id_claim: "42"}))
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STARLETTE_SERVICE)], {}) as url:
+        run = run_gate(tmp_path, *EXTERNAL, f"--target={url}", env={"WS_E2E_TOKEN": token})
+    assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
+    assert "tests/test_token_claims.py::test_valid_token_authenticates_with_its_user_id" in run.passed
+    assert "--token authenticates as user 42 (its userId claim): the valid path" in run.output

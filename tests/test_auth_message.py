@@ -11,18 +11,19 @@ from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
+AUTH = CONTRACT.auth_type
 BAD_FIRST_MESSAGES = [
     pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
-    pytest.param(json.dumps({"type": "AUTH", "token": "{token}"}), id="upper-case-auth"),
+    pytest.param(json.dumps({"type": AUTH.upper(), "token": "{token}"}), id="upper-case-auth"),
     pytest.param(json.dumps({"type": "login", "token": "{token}"}), id="login"),
     pytest.param(json.dumps({"token": "{token}"}), id="no-type"),
     pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), id="subscribe-before-auth"),
     pytest.param(json.dumps({"type": "ping"}), id="ping-before-auth"),
-    pytest.param(json.dumps({"type": "auth"}), id="missing-token"),
-    pytest.param(json.dumps({"type": "auth", "token": ""}), id="empty-token"),
-    pytest.param(json.dumps({"type": "auth", "token": None}), id="null-token"),
-    pytest.param(json.dumps({"type": "auth", "token": 123}), id="numeric-token"),
-    pytest.param(json.dumps({"type": "auth", "token": {}}), id="object-token"),
+    pytest.param(json.dumps({"type": AUTH}), id="missing-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": ""}), id="empty-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": None}), id="null-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": 123}), id="numeric-token"),
+    pytest.param(json.dumps({"type": AUTH, "token": {}}), id="object-token"),
     pytest.param("auth {token}", id="not-json"),
     pytest.param("", id="empty-text-frame"),
     pytest.param("[]", id="json-array"),
@@ -30,32 +31,42 @@ BAD_FIRST_MESSAGES = [
     pytest.param("1", id="json-number"),
     pytest.param("null", id="json-null"),
     pytest.param("[" * 100_000, id="deeply-nested-json"),
-    pytest.param(b'{"type": "auth", "token": "{token}"}', id="binary-frame"),
+    pytest.param(json.dumps({"type": AUTH, "token": "{token}"}).encode(), id="binary-frame"),
 ]
 
 
+@pytest.mark.valid_path
 async def test_auth_message_is_accepted(ws_url, mint):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     assert ex.types == [CONTRACT.auth_success_type], explain(
-        "auth-message", ex, "the contract's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
+        "auth-message", ex, "the contract's auth message was not accepted", f'send {{"type": "{AUTH}", "token": <JWT>}}'
     )
 
 
-@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
-async def test_wrong_first_message_is_refused_with_4001(ws_url, mint, message):
-    """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
-    token = mint()
+async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
+    token = probe.mint()
     first = (
         message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
     )
-    ex = await exchange(ws_url, first)
-    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+    async with probe.few_at_a_time:
+        return await exchange(probe.ws_url, first)
+
+
+@starts_early(_first_message)  # a service that leaves the socket open makes each of them wait for a close
+@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
+def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, message):
+    """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
+    ex = early_outcome
+    expected = ([CONTRACT.error_type], CONTRACT.close_bad_message)
+    left_open = ex.status == 101 and ex.close_code is None
+    assert (ex.types, ex.close_code) == expected, explain(
         "auth-message",
         ex,
-        "the trading-service did not refuse a first frame that breaks the auth contract",
-        'the frontend must send {"type": "auth", "token": <JWT>} as its first text frame; '
-        "the service must answer anything else with an error frame and close 4001",
+        "the trading-service did not refuse a first frame that breaks the auth contract"
+        + (": it left the socket open" if left_open else ""),
+        f"answer a first frame that is no auth message with an error frame and close {CONTRACT.close_bad_message}"
+        + (", never leave the socket open" if left_open else "; the frontend must send the auth message first"),
     )
 
 

@@ -9,7 +9,6 @@ import pytest
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.tokens import USER_ID
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("auth-message")
@@ -24,10 +23,16 @@ FRAGMENTINGS = [
 
 # A message on an authenticated session and the type of its answer.
 SESSION_MESSAGES = [
-    pytest.param(PING, "pong", id="ping"),
-    pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), "subscribed", id="subscribe"),
-    pytest.param(json.dumps({"type": "unsubscribe", "symbol": "AAPL"}), "unsubscribed", id="unsubscribe"),
-    pytest.param(json.dumps({"type": "get_stats"}), "stats", id="get-stats"),
+    pytest.param(PING, CONTRACT.after_auth_types["ping"], id="ping"),
+    pytest.param(
+        json.dumps({"type": "subscribe", "symbol": "AAPL"}), CONTRACT.after_auth_types["subscribe"], id="subscribe"
+    ),
+    pytest.param(
+        json.dumps({"type": "unsubscribe", "symbol": "AAPL"}),
+        CONTRACT.after_auth_types["unsubscribe"],
+        id="unsubscribe",
+    ),
+    pytest.param(json.dumps({"type": "get_stats"}), CONTRACT.after_auth_types["get_stats"], id="get-stats"),
     pytest.param(json.dumps({"type": "order", "symbol": "AAPL"}), CONTRACT.error_type, id="unknown-type"),
     pytest.param("not json", CONTRACT.error_type, id="not-json"),
     pytest.param("[]", CONTRACT.error_type, id="json-array"),
@@ -65,7 +70,10 @@ async def test_authenticated_session_answers_and_stays_open(ws_url, mint, messag
     """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
     stays open: a ping after it is answered."""
     ex = await exchange(ws_url, auth_message(mint()), message, PING, max_frames=3)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, answer, "pong"], None), explain(
+    assert (ex.types, ex.close_code) == (
+        [CONTRACT.auth_success_type, answer, CONTRACT.after_auth_types["ping"]],
+        None,
+    ), explain(
         "auth-message",
         ex,
         f"an authenticated session did not answer {answer} and stay open",
@@ -80,8 +88,8 @@ async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
     auth_success: the session stays open as the user it authenticated first."""
     ex = await exchange(ws_url, auth_message(mint()), auth_message(mint(second)), PING, max_frames=3)
     user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
-    expected_types = [CONTRACT.auth_success_type, CONTRACT.error_type, "pong"]
-    assert (ex.types, user, ex.close_code) == (expected_types, int(USER_ID), None), explain(
+    expected_types = [CONTRACT.auth_success_type, CONTRACT.error_type, CONTRACT.after_auth_types["ping"]]
+    assert (ex.types, user, ex.close_code) == (expected_types, int(mint.user_id), None), explain(
         "auth-message",
         ex,
         "a second auth message on an authenticated session was not refused with an error frame",

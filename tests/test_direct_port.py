@@ -2,20 +2,19 @@
 
 import pytest
 
-from fixtures.contract import CONTRACT
 from fixtures.report import explain
 from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("direct-port")
 
 
-async def test_trading_service_port_is_closed_to_clients(stack):
+async def test_trading_service_port_is_closed_to_clients(stack, gate_options):
     """On the deployment's host, the trading-service's own port does not upgrade a WebSocket."""
     if stack.name != "external":
         pytest.skip("not run: on the gate's own stacks the client shares the loopback with the backend")
     host = stack.proxy.rsplit(":", 1)[0]
-    port = CONTRACT.trading_port
-    ex = await exchange(f"ws://{host}:{port}{CONTRACT.ws_path}", wait=0)
+    port = gate_options.trading_port  # --trading-address, default the contract's
+    ex = await exchange(f"ws://{host}:{port}{gate_options.contract.ws_path}", wait=0)
     assert ex.status != 101, explain(
         "direct-port",
         ex,

@@ -16,10 +16,12 @@ WRONG_ENDPOINTS = [
 ]
 
 
-async def test_realtime_endpoint_upgrades_and_authenticates(stack, mint, site_findings, requires_answering_proxy):
+async def test_realtime_endpoint_upgrades_and_authenticates(
+    stack, mint, gate_options, site_findings, requires_answering_proxy
+):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
-    fail_unless_upgraded(ex, stack, site_findings)
+    fail_unless_upgraded(ex, stack, gate_options, site_findings)
     assert ex.types == [CONTRACT.auth_success_type], explain(
         "token-claims",
         ex,

@@ -55,10 +55,10 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
 
 @pytest.mark.fault("proxy-upgrade")
 @in_browser(CONTRACT.ws_path, CONTRACT.auth_type)
-def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack, site_findings):
+def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack, gate_options, site_findings):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
     ex = early_outcome
-    fail_unless_upgraded(ex, stack, site_findings)
+    fail_unless_upgraded(ex, stack, gate_options, site_findings)
     assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type], None), explain(
         "auth-message", ex, "the browser's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
     )

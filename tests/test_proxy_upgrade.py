@@ -5,59 +5,52 @@ import base64
 import hashlib
 import json
 import statistics
+import time
 
 import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.frames import Frame, Opcode
 
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain, fail_unless_upgraded
+from fixtures.timeouts import SHORT
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
-ONE_MIB = 1024 * 1024
+# The largest message the contract lets the gate expect an answer to, up to 1 MiB (64 KiB with no limit set).
+CROSSING_BYTES = min(1024 * 1024, CONTRACT.max_message_bytes or 64 * 1024)
 PUSH_COUNT, PUSH_INTERVAL = 5, 0.1
+PING_INTERVAL = CONTRACT.server_ping_interval  # seconds between the service's own pings; None: it sends none
 
-# What the backend must see of a handshake that came through Nginx: (header, accepted values given the
-# client's request headers, the address Nginx sees it at and the scheme it used, fix).
-FORWARDED_HEADERS = [
-    pytest.param(
-        "Upgrade",
-        lambda client, address, scheme: {"websocket"},
-        "proxy_set_header Upgrade $http_upgrade;",
-        id="upgrade",
-    ),
-    pytest.param(
-        "Connection",
-        lambda client, address, scheme: {"upgrade"},
-        'proxy_set_header Connection "upgrade";',
-        id="connection",
-    ),
-    pytest.param(
-        "Host",
+# What the backend may see of each header Nginx forwards, given the client's request headers, the address Nginx
+# sees it at and the scheme it used, and the line that forwards it. A header the contract names that is not here
+# must merely arrive (None: any value).
+HEADER_RULES = {
+    "Upgrade": (lambda client, address, scheme: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;"),
+    "Connection": (lambda client, address, scheme: {"upgrade"}, 'proxy_set_header Connection "upgrade";'),
+    "Host": (
         lambda client, address, scheme: {client["Host"], client["Host"].rsplit(":", 1)[0]},
         "proxy_set_header Host $host;",
-        id="host",
     ),
-    pytest.param(
-        "X-Real-IP",
-        lambda client, address, scheme: {address},
-        "proxy_set_header X-Real-IP $remote_addr;",
-        id="x-real-ip",
-    ),
-    pytest.param(
-        "X-Forwarded-For",
+    "X-Real-IP": (lambda client, address, scheme: {address}, "proxy_set_header X-Real-IP $remote_addr;"),
+    "X-Forwarded-For": (
         lambda client, address, scheme: {address},
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-        id="x-forwarded-for",
     ),
+    "X-Forwarded-Proto": (lambda client, address, scheme: {scheme}, "proxy_set_header X-Forwarded-Proto $scheme;"),
+}
+RULES_BY_NAME = {name.lower(): rule for name, rule in HEADER_RULES.items()}  # header names ignore case
+# Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs.
+FORWARDED_HEADERS = [
     pytest.param(
-        "X-Forwarded-Proto",
-        lambda client, address, scheme: {scheme},
-        "proxy_set_header X-Forwarded-Proto $scheme;",
-        id="x-forwarded-proto",
-    ),
+        header,
+        *RULES_BY_NAME.get(header.lower(), (lambda client, address, scheme: None, f"proxy_set_header {header} ...;")),
+        id=header.lower(),
+    )
+    for header in dict.fromkeys(["Upgrade", "Connection", *CONTRACT.forwarded_headers])
 ]
 
 BACKEND_CLOSES = [
@@ -70,10 +63,10 @@ def _expected_accept(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
 
 
-def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, site_findings):
+def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, gate_options, site_findings):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = handshake
-    fail_unless_upgraded(ex, stack, site_findings)
+    fail_unless_upgraded(ex, stack, gate_options, site_findings)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
     assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
@@ -86,14 +79,17 @@ def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, site_findings
 
 @pytest.mark.parametrize(("header", "accepted", "fix"), FORWARDED_HEADERS)
 async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requires_stub, header, accepted, fix):
-    """The trading-service sees each header Nginx must forward, with the client's values."""
+    """The trading-service sees each header Nginx must forward (the upgrade's, and those the contract's
+    forwarded_headers names), with the client's values."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
     scheme = "https" if stack.secure else "http"
     value = seen.get(header.lower(), "")
     if header == "X-Forwarded-For":
         value = value.split(",")[-1].strip()
-    assert value.lower() in {v.lower() for v in accepted(ex.request_headers, stack.client_address, scheme)}, explain(
+    expected = accepted(ex.request_headers, stack.client_address, scheme)
+    arrived = value != "" if expected is None else value.lower() in {v.lower() for v in expected}
+    assert arrived, explain(
         "proxy-upgrade",
         ex,
         f"the trading-service saw {header}: {seen.get(header.lower())!r}",
@@ -122,12 +118,17 @@ async def test_backend_close_code_reaches_the_client(ws_url, mint, message, defe
     )
 
 
-async def test_one_mib_message_crosses_intact(ws_url, mint):
-    """A 1 MiB message and its 1 MiB answer cross Nginx byte for byte."""
-    symbol = "S" * ONE_MIB
+async def test_large_message_crosses_intact(ws_url, mint):
+    """A large message (1 MiB, or the contract's smaller limit; 64 KiB with none) and its answer cross Nginx
+    byte for byte."""
+    empty = json.dumps({"type": "subscribe", "symbol": ""})
+    symbol = "S" * (CROSSING_BYTES - len(empty))
     ex = await exchange(ws_url, auth_message(mint()), json.dumps({"type": "subscribe", "symbol": symbol}), max_frames=2)
-    assert ex.frames[1:] == [{"type": "subscribed", "symbol": symbol}], explain(
-        "proxy-upgrade", ex, "a 1 MiB message did not come back intact", "remove size limits on the WebSocket location"
+    assert ex.frames[1:] == [{"type": CONTRACT.after_auth_types["subscribe"], "symbol": symbol}], explain(
+        "proxy-upgrade",
+        ex,
+        f"a message of {CROSSING_BYTES} bytes did not come back intact",
+        "remove size limits on the WebSocket location",
     )
 
 
@@ -162,4 +163,50 @@ def test_pushed_frames_are_not_buffered(ws_url, requires_stub, early_outcome):
         f"pushed frames arrived late (seconds after sending: {lags})",
         "Nginx never buffers an upgraded connection: make the service send each frame as it is produced, and check "
         "for a buffering proxy between the browser and Nginx",
+    )
+
+
+def _closing_at_first_ping(pings: list[float]) -> type[ClientConnection]:
+    """A client connection that notes when the server's first ping arrives and then closes, ending the wait."""
+
+    class ClosingAtFirstPing(ClientConnection):
+        def process_event(self, event) -> None:
+            super().process_event(event)
+            if isinstance(event, Frame) and event.opcode is Opcode.PING and not pings:
+                pings.append(time.monotonic())
+                self.closing = self.loop.create_task(self.close())
+
+    return ClosingAtFirstPing
+
+
+async def _first_ping(probe: Probe) -> tuple[Exchange, float | None]:
+    pings: list[float] = []
+    opened = time.monotonic()
+    ex = await exchange(
+        probe.ws_url,
+        auth_message(probe.mint()),
+        wait=PING_INTERVAL + SHORT,
+        create_connection=_closing_at_first_ping(pings),
+    )
+    return ex, pings[0] - opened if pings else None
+
+
+@pytest.fixture
+def pinging_backend(stack) -> None:
+    if stack.uses_stub:
+        pytest.skip("not run: the stub pings at the contract's interval itself; this checks a real trading-service")
+
+
+@pytest.mark.skipif(PING_INTERVAL is None, reason="not run: the contract sets no server_ping_interval")
+@starts_early(_first_ping)
+def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcome):
+    """With server_ping_interval in the contract, the trading-service's first ping reaches the client through
+    Nginx within that interval: the idle timeouts the contract then allows hold only with those pings."""
+    ex, first_ping = early_outcome  # the wait ends SHORT after the interval: a later ping is no ping
+    assert first_ping is not None, explain(
+        "proxy-upgrade",
+        ex,
+        f"no ping from the trading-service within its server_ping_interval of {PING_INTERVAL:g} s",
+        f"ping every client every {PING_INTERVAL:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
+        "or drop server_ping_interval from the contract and keep Nginx's idle timeouts at 3600 s",
     )

@@ -3,15 +3,19 @@
 import pytest
 
 from fixtures.contract import CONTRACT, auth_message
+from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.tokens import USER_ID
-from fixtures.wsclient import exchange
+from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("token-claims")
 
 AUD = f"jwt.decode(..., audience={CONTRACT.audience!r}) and require aud"
 ISS = f"jwt.decode(..., issuer={CONTRACT.issuer!r}) and require iss"
 CLAIMS = f"read {CONTRACT.user_id_claim} and email (camelCase) and reject tokens without them"
+SNAKE_CASE = (
+    f"refuse snake_case user_id / membership_level: read {CONTRACT.user_id_claim} and {CONTRACT.membership_claim} "
+    'only (or write snake_case_claims = "accept" in the contract, if the service really takes them)'
+)
 TYPE = f"reject tokens whose type is not {CONTRACT.token_type!r}"
 TIME = 'jwt.decode(..., options={"require": ["exp", "iat"]}) with no leeway'
 SIGNATURE = 'jwt.decode(token, JWT_SECRET, algorithms=["HS256"]): HS256 with the shared secret only'
@@ -58,14 +62,17 @@ DEFECTIVE_TOKENS = [
 ]
 
 
+@pytest.mark.valid_path
 async def test_valid_token_authenticates_with_its_user_id(ws_url, mint):
-    """The user-service's token gives auth_success carrying its userId as an integer user_id."""
+    """The user-service's token (--token's, or one the gate mints) gives auth_success carrying its userId as an
+    integer user_id."""
     ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
     success = ex.frames[0] if ex.types == [CONTRACT.auth_success_type] else {}
-    assert success.get("user_id") == int(USER_ID), explain(
+    assert success.get("user_id") == int(mint.user_id), explain(
         "token-claims",
         ex,
-        f"the user-service's token for userId {USER_ID!r} did not authenticate as user {USER_ID}",
+        f"the user-service's token for {CONTRACT.user_id_claim} {mint.user_id!r} did not authenticate as user "
+        f"{mint.user_id}",
         f"share JWT_SECRET with the user-service; accept aud {CONTRACT.audience!r}, iss {CONTRACT.issuer!r}, "
         f"claim {CONTRACT.user_id_claim}",
     )
@@ -77,7 +84,7 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
     ex = await exchange(ws_url, auth_message(mint("snake-case-claims")), until=(CONTRACT.auth_success_type,))
     policy = CONTRACT.snake_case_claims
     expected = {
-        "reject": (([CONTRACT.error_type], CONTRACT.close_bad_token), CLAIMS),
+        "reject": (([CONTRACT.error_type], CONTRACT.close_bad_token), SNAKE_CASE),
         "accept": (([CONTRACT.auth_success_type], None), "accept user_id / membership_level as the contract says"),
     }
     outcome, fix = expected[policy]
@@ -86,10 +93,17 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint):
     )
 
 
+async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
+    token = probe.mint(defect)
+    async with probe.few_at_a_time:
+        return await exchange(probe.ws_url, auth_message(token), until=(CONTRACT.auth_success_type,))
+
+
+@starts_early(_defective_token)  # a service that answers but never closes makes each of them wait for a close
 @pytest.mark.parametrize(("defect", "fix"), DEFECTIVE_TOKENS)
-async def test_defective_token_is_refused_with_4003(ws_url, mint, defect, fix):
+def test_defective_token_is_refused_with_4003(ws_url, early_outcome, defect, fix):
     """A token that breaks one rule of the contract gets an error frame, then close 4003."""
-    ex = await exchange(ws_url, auth_message(mint(defect)), until=(CONTRACT.auth_success_type,))
+    ex = early_outcome
     assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_token), explain(
         "token-claims", ex, f"the trading-service did not refuse a token with the defect {defect!r}", fix
     )

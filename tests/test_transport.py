@@ -1,5 +1,6 @@
-"""Hostile traffic at the WebSocket layer: invalid UTF-8 is closed with 1007, a message over the size limit
-with 1009, and a crowd of connections that never authenticate neither stays nor keeps a real client out."""
+"""Hostile traffic at the WebSocket layer: invalid UTF-8 is closed with 1007, a message over the contract's
+size limit with 1009 (with no limit in the contract, what the service does is reported), and a crowd of
+connections that never authenticate neither stays nor keeps a real client out."""
 
 import asyncio
 import json
@@ -9,14 +10,19 @@ from websockets.asyncio.client import ClientConnection
 
 from fixtures.contract import CONTRACT, auth_message
 from fixtures.overlap import Probe, starts_early
+from fixtures.policy import FINDING
 from fixtures.report import explain
 from fixtures.wsclient import Exchange, exchange
 
 pytestmark = pytest.mark.fault("security")
 
 INVALID_DATA, MESSAGE_TOO_BIG = 1007, 1009  # RFC 6455 close codes
-MAX_MESSAGE_BYTES = 2 * 1024 * 1024  # the largest message the service takes
-ONE_MIB = 1024 * 1024
+MAX_MESSAGE_BYTES = CONTRACT.max_message_bytes  # the largest message the service takes; None: unset
+ANSWERED_BYTES = min(64 * 1024, MAX_MESSAGE_BYTES or 64 * 1024)  # a message every service takes
+# Without a limit in the contract: a message just over uvicorn's default, whose fate is reported, never failed.
+PROBE_BYTES = 16 * 1024 * 1024 + 1
+LIMIT_FIX = "set max_message_bytes in the contract to hold the service to a limit"
+CONTRACT_LIMIT = pytest.mark.skipif(MAX_MESSAGE_BYTES is None, reason="not run: the contract sets no max_message_bytes")
 CROWD = 50
 PING = json.dumps({"type": "ping"})
 
@@ -25,6 +31,12 @@ def subscribe_of(size: int) -> str:
     """A subscribe message of exactly `size` bytes."""
     empty = json.dumps({"type": "subscribe", "symbol": ""})
     return json.dumps({"type": "subscribe", "symbol": "S" * (size - len(empty))})
+
+
+def ping_of(size: int) -> str:
+    """A ping message of exactly `size` bytes, padded: its answer stays small."""
+    empty = json.dumps({"type": "ping", "pad": ""})
+    return json.dumps({"type": "ping", "pad": "P" * (size - len(empty))})
 
 
 class InvalidUtf8(str):
@@ -59,9 +71,9 @@ INVALID_UTF8 = [
 ]
 
 OVERSIZED_MESSAGES = [
-    pytest.param(subscribe_of(MAX_MESSAGE_BYTES + 1), id="text"),
-    pytest.param(bytes(MAX_MESSAGE_BYTES + 1), id="binary"),
-    pytest.param(["S" * ONE_MIB, "S" * (MAX_MESSAGE_BYTES + 1 - ONE_MIB)], id="text-in-fragments"),
+    pytest.param(lambda limit: subscribe_of(limit + 1), id="text"),
+    pytest.param(lambda limit: bytes(limit + 1), id="binary"),
+    pytest.param(lambda limit: ["S" * (limit // 2), "S" * (limit + 1 - limit // 2)], id="text-in-fragments"),
 ]
 
 
@@ -77,10 +89,11 @@ async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
     )
 
 
-@pytest.mark.parametrize("message", OVERSIZED_MESSAGES)
-async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, message):
-    """A message one byte over the limit, whole or in fragments, closes the connection with 1009."""
-    ex = await exchange(ws_url, message)
+@CONTRACT_LIMIT
+@pytest.mark.parametrize("message_over", OVERSIZED_MESSAGES)
+async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, message_over):
+    """A message one byte over the contract's limit, whole or in fragments, closes the connection with 1009."""
+    ex = await exchange(ws_url, message_over(MAX_MESSAGE_BYTES))
     assert (ex.types, ex.close_code) == ([], MESSAGE_TOO_BIG), explain(
         "security",
         ex,
@@ -90,16 +103,39 @@ async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, message):
     )
 
 
+@CONTRACT_LIMIT
 async def test_message_at_the_size_limit_is_answered(ws_url, mint):
-    """A message of exactly the size limit is taken and answered."""
+    """A message of exactly the contract's size limit is taken and answered."""
     message = subscribe_of(MAX_MESSAGE_BYTES)
     ex = await exchange(ws_url, auth_message(mint()), message, max_frames=2)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, "subscribed"], None), explain(
-        "security",
-        ex,
-        f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
-        f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+        explain(
+            "security",
+            ex,
+            f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
+            f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+        )
     )
+
+
+async def test_message_size_is_reported_without_a_contract_limit(ws_url, mint, request):
+    """A 64 KiB message is answered; without max_message_bytes in the contract, what the service does with
+    16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
+    ex = await exchange(ws_url, auth_message(mint()), subscribe_of(ANSWERED_BYTES), max_frames=2)
+    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+        explain(
+            "security",
+            ex,
+            f"a message of {ANSWERED_BYTES} bytes was not answered",
+            "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
+        )
+    )
+    if MAX_MESSAGE_BYTES is None:
+        probe = await exchange(ws_url, auth_message(mint()), ping_of(PROBE_BYTES), max_frames=2)
+        answered = probe.types == [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]]
+        outcome = "answered" if answered else f"not answered ({probe.got()})"
+        finding = f"a message of 16 MiB + 1 byte: {outcome}; {LIMIT_FIX}"
+        request.node.user_properties.append((FINDING, finding))
 
 
 async def _crowd_then_client(probe: Probe) -> tuple[list[Exchange], Exchange]:
@@ -116,7 +152,11 @@ def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_ou
     odd = [ex for ex in closed if (ex.types, ex.close_code) != ([CONTRACT.error_type], CONTRACT.close_bad_message)]
     first_close = min((ex.arrivals[0] for ex in closed if ex.arrivals), default=float("inf"))
     got_in_first = bool(client.arrivals) and client.arrivals[-1] < first_close
-    assert (client.types, len(odd), got_in_first) == ([CONTRACT.auth_success_type, "pong"], 0, True), explain(
+    assert (client.types, len(odd), got_in_first) == (
+        [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]],
+        0,
+        True,
+    ), explain(
         "security",
         client,
         f"of {CROWD} connections that never authenticate, {len(odd)} did not get an error frame and 4001 at the "

@@ -5,19 +5,22 @@ Run it with `python stub.py`. Once bound it prints one line on stdout, `listenin
 SIGTERM or SIGINT stops it with exit code 0. A bad setting exits with code 2 and one line on stderr.
 
 Settings, from the environment:
+  STUB_CONTRACT      the contract the stub enforces, as JSON (required): the path, the auth message
+                     type, aud, iss, the claim names, the token type and length, the close codes,
+                     the auth timeout, the answers after auth, the message size limit (null: the
+                     WebSocket library's default) and the interval of the stub's own pings (null:
+                     none). The gate hands it the contract it runs with; by hand:
+                     STUB_CONTRACT="$(python -m fixtures.contract [PATH])" from the repository
   STUB_HOST          address to bind (default 127.0.0.1)
   STUB_PORT          port to bind (default 8001; 0 picks a free one)
   JWT_SECRET         HS256 secret shared with the user-service, at least 32 characters (required)
-  JWT_AUDIENCE       the `aud` a token must carry (default trademe-app)
-  JWT_ISSUER         the `iss` a token must carry (default trademe-user-service)
-  WS_PATH            the WebSocket endpoint (default /ws/realtime)
-  AUTH_TIMEOUT       seconds a client has to send its auth message (default 10)
-  MAX_MESSAGE_BYTES  largest message accepted; a larger one is closed with 1009 (default 2097152)
+  MAX_MESSAGE_BYTES  for the gate's mutation self-check: a message size limit other than the contract's
   STUB_ORIGINS       comma-separated allowed Origin values; a handshake without one of them gets
                      403. Unset or empty: no Origin check
   STUB_BREAK         comma-separated checks to disable, for the gate's mutation self-check:
-                     auth-type, aud, iss, camel-case, signature, expiry, token-type, auth-timeout,
-                     close-after-error, push-held (see BREAKS)
+                     auth-type, aud, aud-optional, iss, camel-case, signature, expiry, exp-optional,
+                     token-type, auth-timeout, close-after-error, open-after-bad-frame, push-held
+                     (see BREAKS)
 
 HTTP beside the WebSocket:
   GET /health                       200 `ok`
@@ -27,7 +30,8 @@ HTTP beside the WebSocket:
                                      "peer", "accepted", "status", "error"}
   any other path                    404 `unknown path`
 
-After `auth_success` the stub answers ping, subscribe, unsubscribe and get_stats
+After `auth_success` the stub answers ping, subscribe, unsubscribe and get_stats, with the contract's
+answer types
 ({"connections": authenticated connections now, "messages": messages received on this one,
 auth included}), plus `{"type": "push", "count": N, "interval": SECONDS}`, which sends N frames
 `{"type": "tick", "seq": 0..N-1, "sent_at": <time.time()>}` one every SECONDS.
@@ -59,19 +63,29 @@ logger = logging.getLogger("stub")
 BREAKS = {
     "auth-type": "accept any `type` in the auth message",
     "aud": "skip the audience check",
+    "aud-optional": "accept a token with no aud",
     "iss": "skip the issuer check",
     "camel-case": "accept user_id / membership_level in place of userId / membershipLevel",
     "signature": "do not verify the signature",
     "expiry": "do not require or verify exp",
+    "exp-optional": "accept a token with no exp",
     "token-type": "accept a token whose type is not access",
     "auth-timeout": "wait for the auth message forever",
     "close-after-error": "send the error frame but do not close",
+    "open-after-bad-frame": "leave the socket open, sending nothing, after a first frame that is no JSON object",
     "push-held": "hold pushed frames back and send them together, as a buffering proxy would",
 }
-BAD_MESSAGE, BAD_TOKEN = 4001, 4003
+# The kinds of refusal: each closes with the contract's close code of that name.
+BAD_MESSAGE, BAD_TOKEN = "close_bad_message", "close_bad_token"
 CLOSE_REASONS = {BAD_MESSAGE: "authentication failed", BAD_TOKEN: "invalid token"}
+# The legacy spellings of the user-service's claims (contract.md), taken only under snake_case_claims = "accept".
+SNAKE_CASE = {"user_id_claim": "user_id", "membership_claim": "membership_level"}
+CONTRACT_KEYS = [
+    *("ws_path", "auth_type", "auth_success_type", "error_type", "audience", "issuer", "user_id_claim"),
+    *("membership_claim", "token_type", "max_token_length", "snake_case_claims", "close_bad_message"),
+    *("close_bad_token", "auth_timeout", "after_auth_types", "max_message_bytes", "server_ping_interval"),
+]
 MIN_SECRET_CHARS = 32
-MAX_TOKEN_CHARS = 2048
 MAX_PUSH_COUNT, MAX_PUSH_INTERVAL = 1000, 5
 KEPT_HANDSHAKES = 500
 PROBE_HEADER = "X-Gate-Probe"
@@ -83,8 +97,8 @@ UNPARSED = {
     "! header fields too large": ("header fields too large", HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE),
 }
 
-# Each claim PyJWT must find, and the STUB_BREAK name that waives it.
-REQUIRED_CLAIMS = {"iat": None, "aud": "aud", "iss": "iss", "exp": "expiry"}
+# Each claim PyJWT must find, and the STUB_BREAK names that waive it.
+REQUIRED_CLAIMS = {"iat": set(), "aud": {"aud", "aud-optional"}, "iss": {"iss"}, "exp": {"expiry", "exp-optional"}}
 
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 40
@@ -96,12 +110,14 @@ class ConfigError(Exception):
 
 
 class AuthError(Exception):
-    """The first message does not authenticate: send `message` in an error frame, then close with `code`."""
+    """The first message does not authenticate: send `message` in an error frame, then close with the close
+    code of `kind`. `unreadable`: the first frame held no JSON object."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, kind: str, message: str, unreadable: bool = False) -> None:
         super().__init__(message)
-        self.code = code
+        self.kind = kind
         self.message = message
+        self.unreadable = unreadable
 
 
 @dataclass(frozen=True)
@@ -109,11 +125,8 @@ class Settings:
     host: str
     port: int
     secret: str = field(repr=False)
-    audience: str
-    issuer: str
-    ws_path: str
-    auth_timeout: float
-    max_message_bytes: int
+    contract: dict
+    max_message_bytes: int | None
     origins: frozenset[str]
     breaks: frozenset[str]
 
@@ -152,18 +165,30 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     port = _number(env, "STUB_PORT", "8001", int, 0)
     if port > 65535:
         raise ConfigError(f"STUB_PORT must be at most 65535, got {port}")
+    contract = _contract(env.get("STUB_CONTRACT", ""))
+    limit = contract["max_message_bytes"]
     return Settings(
         host=env.get("STUB_HOST", "127.0.0.1"),
         port=port,
         secret=secret,
-        audience=env.get("JWT_AUDIENCE", "trademe-app"),
-        issuer=env.get("JWT_ISSUER", "trademe-user-service"),
-        ws_path=env.get("WS_PATH", "/ws/realtime"),
-        auth_timeout=_number(env, "AUTH_TIMEOUT", "10", float, 0),
-        max_message_bytes=_number(env, "MAX_MESSAGE_BYTES", "2097152", int, 1),
+        contract=contract,
+        max_message_bytes=_number(env, "MAX_MESSAGE_BYTES", "", int, 1) if "MAX_MESSAGE_BYTES" in env else limit,
         origins=_names(env.get("STUB_ORIGINS", "")),
         breaks=breaks,
     )
+
+
+def _contract(raw: str) -> dict:
+    if not raw:
+        raise ConfigError("STUB_CONTRACT is not set: give the contract as JSON (python -m fixtures.contract)")
+    try:
+        contract = json.loads(raw)
+    except ValueError:
+        raise ConfigError("STUB_CONTRACT is not JSON") from None
+    missing = [key for key in CONTRACT_KEYS if key not in contract] if isinstance(contract, dict) else CONTRACT_KEYS
+    if missing:
+        raise ConfigError(f"STUB_CONTRACT lacks {', '.join(missing)}")
+    return contract
 
 
 def parse_object(message: str) -> dict | None:
@@ -175,12 +200,16 @@ def parse_object(message: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def error(message: str) -> dict:
-    return {"type": "error", "message": message}
-
-
 async def send(ws: ServerConnection, frame: dict) -> None:
     await ws.send(json.dumps(frame))
+
+
+def unverified(token: str) -> dict:
+    """The token's claims, unverified, for the checks that depend on which claims it carries; {} if unreadable."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return {}
 
 
 def peer(address: tuple | None) -> str | None:
@@ -241,6 +270,7 @@ class Stub:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.breaks = settings.breaks
+        self.contract = settings.contract
         self.handshakes: collections.deque[dict] = collections.deque(maxlen=KEPT_HANDSHAKES)
         self.authenticated = 0
 
@@ -252,7 +282,7 @@ class Stub:
             return connection.respond(HTTPStatus.OK, "ok")
         if path == "/_stub/handshakes":
             return self.handshakes_response(connection, request)
-        if path != self.settings.ws_path:
+        if path != self.contract["ws_path"]:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path")
         origins = request.headers.get_all("Origin")
         if self.settings.origins and (len(origins) != 1 or origins[0] not in self.settings.origins):
@@ -306,7 +336,7 @@ class Stub:
         logger.info("%s %s: %s; %s", ws.request.path, peer(ws.remote_address), outcome, ws.protocol.close_exc)
 
     async def authenticate(self, ws: ServerConnection) -> Identity:
-        timeout = None if "auth-timeout" in self.breaks else self.settings.auth_timeout
+        timeout = None if "auth-timeout" in self.breaks else self.contract["auth_timeout"]
         try:
             async with asyncio.timeout(timeout):
                 message = await ws.recv()
@@ -314,79 +344,92 @@ class Stub:
             raise AuthError(BAD_MESSAGE, "authentication timeout") from None
         return self.verify_token(self.read_auth_message(message))
 
+    def error(self, message: str) -> dict:
+        return {"type": self.contract["error_type"], "message": message}
+
     async def refuse(self, ws: ServerConnection, refusal: AuthError) -> None:
-        await send(ws, error(refusal.message))
+        if refusal.unreadable and "open-after-bad-frame" in self.breaks:
+            await ws.wait_closed()
+            return
+        await send(ws, self.error(refusal.message))
         if "close-after-error" in self.breaks:
             await ws.wait_closed()
         else:
-            await ws.close(refusal.code, CLOSE_REASONS[refusal.code])
+            await ws.close(self.contract[refusal.kind], CLOSE_REASONS[refusal.kind])
 
     def read_auth_message(self, message: str | bytes) -> str:
         """The token of the auth message."""
         if isinstance(message, bytes):
-            raise AuthError(BAD_MESSAGE, "the auth message must be a text frame, got a binary one")
+            raise AuthError(BAD_MESSAGE, "the auth message must be a text frame, got a binary one", unreadable=True)
         data = parse_object(message)
         if data is None:
-            raise AuthError(BAD_MESSAGE, "the auth message must be a JSON object")
-        if data.get("type") != "auth" and "auth-type" not in self.breaks:
+            raise AuthError(BAD_MESSAGE, "the auth message must be a JSON object", unreadable=True)
+        expected = self.contract["auth_type"]
+        if data.get("type") != expected and "auth-type" not in self.breaks:
             got = describe(data["type"]) if "type" in data else "no type"
-            raise AuthError(BAD_MESSAGE, f"expected type 'auth', got {got}")
+            raise AuthError(BAD_MESSAGE, f"expected type {expected!r}, got {got}")
         token = data.get("token")
         if not isinstance(token, str) or not token:
             raise AuthError(BAD_MESSAGE, "token missing, empty or not a string")
         return token
 
     def verify_token(self, token: str) -> Identity:
-        if len(token) > MAX_TOKEN_CHARS:
-            raise AuthError(BAD_TOKEN, f"token rejected: longer than {MAX_TOKEN_CHARS} characters")
+        longest = self.contract["max_token_length"]
+        if len(token) > longest:
+            raise AuthError(BAD_TOKEN, f"token rejected: longer than {longest} characters")
+        audience_waived = "aud" in self.breaks or ("aud-optional" in self.breaks and "aud" not in unverified(token))
         checks = {
             "verify_signature": "signature" not in self.breaks,
-            "verify_aud": "aud" not in self.breaks,
+            "verify_aud": not audience_waived,
             "verify_iss": "iss" not in self.breaks,
             "verify_exp": "expiry" not in self.breaks,
             # Explicit, because turning off verify_signature turns these off by default.
             "verify_iat": True,
             "verify_nbf": True,
         }
-        required = [claim for claim, waiver in REQUIRED_CLAIMS.items() if waiver not in self.breaks]
+        required = [claim for claim, waivers in REQUIRED_CLAIMS.items() if not waivers & self.breaks]
         try:
             claims = jwt.decode(
                 token,
                 self.settings.secret,
                 algorithms=["HS256"],
-                audience=self.settings.audience,
-                issuer=self.settings.issuer,
+                audience=self.contract["audience"],
+                issuer=self.contract["issuer"],
                 options={**checks, "require": required},
             )
         except jwt.InvalidTokenError as exc:
             raise AuthError(BAD_TOKEN, f"token rejected: {exc}") from None
         return self.identity(claims)
 
-    def claim(self, claims: dict, name: str, snake_name: str) -> object:
-        if name not in claims and "camel-case" in self.breaks:
-            return claims.get(snake_name)
+    def claim(self, claims: dict, key: str) -> object:
+        """The claim the contract names `key`, or its snake_case spelling where snake_case claims are taken."""
+        name = self.contract[key]
+        snake = self.contract["snake_case_claims"] == "accept" or "camel-case" in self.breaks
+        if name not in claims and snake:
+            return claims.get(SNAKE_CASE[key])
         return claims.get(name)
 
     def identity(self, claims: dict) -> Identity:
-        kind = claims.get("type")
-        if kind != "access" and "token-type" not in self.breaks:
-            raise AuthError(BAD_TOKEN, f"token rejected: type must be 'access', got {describe(kind)}")
-        user_id = self.claim(claims, "userId", "user_id")
+        kind, expected = claims.get("type"), self.contract["token_type"]
+        if kind != expected and "token-type" not in self.breaks:
+            raise AuthError(BAD_TOKEN, f"token rejected: type must be {expected!r}, got {describe(kind)}")
+        user_id, name = self.claim(claims, "user_id_claim"), self.contract["user_id_claim"]
         if user_id is None:
             hint = " (it has snake_case user_id)" if "user_id" in claims else ""
-            raise AuthError(BAD_TOKEN, f"token rejected: no userId claim{hint}")
+            raise AuthError(BAD_TOKEN, f"token rejected: no {name} claim{hint}")
         if isinstance(user_id, bool) or not (
             isinstance(user_id, int) or (isinstance(user_id, str) and user_id.isascii() and user_id.isdigit())
         ):
-            raise AuthError(BAD_TOKEN, f"token rejected: userId is not an integer: {describe(user_id)}")
+            raise AuthError(BAD_TOKEN, f"token rejected: {name} is not an integer: {describe(user_id)}")
         email = claims.get("email")
         if not isinstance(email, str) or not email:
             raise AuthError(BAD_TOKEN, "token rejected: no email claim")
-        membership = self.claim(claims, "membershipLevel", "membership_level")
+        membership = self.claim(claims, "membership_claim")
         return Identity(int(user_id), membership if isinstance(membership, str) else "basic")
 
     async def session(self, ws: ServerConnection, identity: Identity) -> None:
-        await send(ws, {"type": "auth_success", "message": "Authenticated", "user_id": identity.user_id})
+        success = self.contract["auth_success_type"]
+        await send(ws, {"type": success, "message": "Authenticated", "user_id": identity.user_id})
         self.authenticated += 1
         try:
             messages = 1  # the auth message
@@ -394,7 +437,7 @@ class Stub:
                 messages += 1
                 request = parse_object(message) if isinstance(message, str) else None
                 if request is None:
-                    await send(ws, error("expected a JSON object in a text frame"))
+                    await send(ws, self.error("expected a JSON object in a text frame"))
                 elif request.get("type") == "push":
                     await self.push(ws, request)
                 else:
@@ -403,20 +446,22 @@ class Stub:
             self.authenticated -= 1
 
     def reply(self, request: dict, messages: int) -> dict:
-        match request.get("type"):
-            case "ping":
-                return {"type": "pong", "timestamp": time.time()}
-            case "subscribe" | "unsubscribe" as kind:
+        kind = request.get("type")
+        answer = self.contract["after_auth_types"].get(kind) if isinstance(kind, str) else None
+        match kind:
+            case "ping" if answer:
+                return {"type": answer, "timestamp": time.time()}
+            case "subscribe" | "unsubscribe" if answer:
                 symbol = request.get("symbol")
                 if not isinstance(symbol, str):
-                    return error(f"{kind} needs a string symbol")
-                return {"type": f"{kind}d", "symbol": symbol}
-            case "get_stats":
-                return {"type": "stats", "data": {"connections": self.authenticated, "messages": messages}}
-            case "auth":
-                return error("already authenticated")
-            case kind:
-                return error(f"unknown message type {describe(kind)}")
+                    return self.error(f"{kind} needs a string symbol")
+                return {"type": answer, "symbol": symbol}
+            case "get_stats" if answer:
+                return {"type": answer, "data": {"connections": self.authenticated, "messages": messages}}
+            case _ if kind == self.contract["auth_type"]:
+                return self.error("already authenticated")
+            case _:
+                return self.error(f"unknown message type {describe(kind)}")
 
     async def push(self, ws: ServerConnection, request: dict) -> None:
         count, interval = request.get("count"), request.get("interval", 0)
@@ -426,7 +471,8 @@ class Stub:
             and type(interval) in (int, float)
             and 0 <= interval <= MAX_PUSH_INTERVAL
         ):
-            await send(ws, error(f"push needs count 0..{MAX_PUSH_COUNT} and interval 0..{MAX_PUSH_INTERVAL} seconds"))
+            limits = f"count 0..{MAX_PUSH_COUNT} and interval 0..{MAX_PUSH_INTERVAL} seconds"
+            await send(ws, self.error(f"push needs {limits}"))
             return
         held = []
         for seq in range(count):
@@ -457,7 +503,9 @@ async def run(settings: Settings) -> None:
         settings.port,
         process_request=stub.process_request,
         process_response=stub.process_response,
-        max_size=settings.max_message_bytes,
+        # Unset in the contract: the library's own limit and no pings of the stub's own.
+        **({"max_size": settings.max_message_bytes} if settings.max_message_bytes else {}),
+        ping_interval=settings.contract["server_ping_interval"],
     ) as server:
         host, port = server.sockets[0].getsockname()[:2]
         print(f"listening on {host}:{port}", flush=True)

@@ -10,7 +10,9 @@ Settings, from the environment:
   PORT               port to bind (default 8001; 0 picks a free one)
   JWT_SECRET         HS256 secret shared with the user-service, at least 32 characters (required)
   AUTH_TIMEOUT       seconds a client has to send its auth message (default 10)
-  MAX_MESSAGE_BYTES  largest message taken; a larger one is closed with 1009 (default 2097152)
+  PING_INTERVAL      seconds between its pings to each client (default uvicorn's, 20)
+
+Messages are limited by uvicorn's default (16 MiB), as in production: the contract sets no limit.
 """
 
 import asyncio
@@ -40,7 +42,7 @@ class Settings:
     port: int
     secret: str
     auth_timeout: float
-    max_message_bytes: int
+    ping_interval: float
 
 
 class AuthError(Exception):
@@ -178,7 +180,7 @@ def load_settings(env) -> Settings:
         port=int(env.get("PORT", "8001")),
         secret=secret,
         auth_timeout=float(env.get("AUTH_TIMEOUT", "10")),
-        max_message_bytes=int(env.get("MAX_MESSAGE_BYTES", str(2 * 1024 * 1024))),
+        ping_interval=float(env.get("PING_INTERVAL", "20")),
     )
 
 
@@ -192,7 +194,7 @@ def main() -> int:
     app = Starlette(routes=[Route("/health", health), WebSocketRoute("/ws/realtime", service.realtime)])
     listener = socket.create_server((settings.host, settings.port))
     config = uvicorn.Config(
-        app, ws="websockets-sansio", ws_max_size=settings.max_message_bytes, lifespan="off", log_level="info"
+        app, ws="websockets-sansio", ws_ping_interval=settings.ping_interval, lifespan="off", log_level="info"
     )
     logging.getLogger("uvicorn.error").addFilter(ClientFaultIsNotAnError())
     host, port = listener.getsockname()[:2]
