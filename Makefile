@@ -29,6 +29,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(NGINX_PREFIX),--nginx-prefix=$(NGINX_PREFIX)) \
 	$(if $(NGINX_MAIN),--nginx-main=$(NGINX_MAIN)) \
 	$(if $(ORIGIN),--origin=$(ORIGIN)) \
+	$(if $(FRONTEND_DIST),--frontend-dist=$(FRONTEND_DIST)) \
 	$(if $(BACKEND_URL),--backend-url=$(BACKEND_URL)) \
 	$(if $(TARGET),--target=$(TARGET)) \
 	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
@@ -84,8 +85,7 @@ reliability: prerequisites
 # The built frontend's bundle scan (no stack) and the browser tests, after `npm run build`.
 frontend-check: prerequisites
 	@[ -n "$(FRONTEND_DIST)" ] || { echo "give FRONTEND_DIST=path/to/dist (the folder npm run build writes)"; exit 2; }
-	$(PY) -m pytest $(GATE_OPTIONS) tests/test_frontend.py --frontend-dist=$(FRONTEND_DIST) \
-		--junitxml=reports/frontend.xml $(PYTEST_ARGS)
+	$(PY) -m pytest $(GATE_OPTIONS) tests/test_frontend.py --junitxml=reports/frontend.xml $(PYTEST_ARGS)
 
 test: lint selftest gate
 

@@ -4,9 +4,10 @@ pytest_plugins = [
     "fixtures.redaction",
     "fixtures.options",
     "fixtures.stack",
+    "fixtures.frontend",
     "fixtures.site_check",
+    "fixtures.routes",
     "fixtures.verdict",
     "fixtures.policy",
-    "fixtures.frontend",
     "fixtures.overlap",
 ]

@@ -31,10 +31,16 @@ def _of(fault, findings):
 
 
 @pytest.mark.fault("endpoint")
-def test_bundle_dials_the_contract_endpoint(bundle_findings, frontend_dist):
-    """The built bundle opens a WebSocket, and only at /ws/realtime."""
+def test_bundle_dials_the_contract_endpoint(bundle_findings, frontend_dist, route_map):
+    """The built bundle opens a WebSocket, and only at /ws/realtime or another route of the contract; a wrong
+    one is named with the location of the site file Nginx would send it to."""
     found = _of("endpoint", bundle_findings)
-    assert found == [], findings_report("endpoint", found, frontend_dist)
+    reaches = [
+        f"      {entry.path} reaches {entry.landing.described()}"
+        for entry in route_map or []
+        if entry.sources == ("bundle",)
+    ]
+    assert found == [], "\n".join([findings_report("endpoint", found, frontend_dist), *reaches])
 
 
 @pytest.mark.fault("auth-message")

@@ -5,7 +5,9 @@ Run it with `python stub.py`. Once bound it prints one line on stdout, `listenin
 SIGTERM or SIGINT stops it with exit code 0. A bad setting exits with code 2 and one line on stderr.
 
 Settings, from the environment:
-  STUB_CONTRACT      the contract the stub enforces, as JSON (required): the path, the auth message
+  STUB_CONTRACT      the contract the stub enforces, as JSON (required): the path and the app's other
+                     WebSocket routes (a token in the query string authenticates those that say so),
+                     the auth message
                      type, aud, iss, the claim names, the token type and length, the close codes,
                      the auth timeout, the answers after auth, the message size limit (null: the
                      WebSocket library's default) and the interval of the stub's own pings (null:
@@ -84,6 +86,7 @@ CONTRACT_KEYS = [
     *("ws_path", "auth_type", "auth_success_type", "error_type", "audience", "issuer", "user_id_claim"),
     *("membership_claim", "token_type", "max_token_length", "snake_case_claims", "close_bad_message"),
     *("close_bad_token", "auth_timeout", "after_auth_types", "max_message_bytes", "server_ping_interval"),
+    "routes",
 ]
 MIN_SECRET_CHARS = 32
 MAX_PUSH_COUNT, MAX_PUSH_INTERVAL = 1000, 5
@@ -191,6 +194,13 @@ def _contract(raw: str) -> dict:
     return contract
 
 
+def route_matches(route: str, path: str) -> bool:
+    """Whether `path` is an instance of the contract route `route`, whose {name} segments match any segment."""
+    parts = re.split(r"(\{[^}/]*\})", route)
+    pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    return re.fullmatch(pattern, path) is not None
+
+
 def parse_object(message: str) -> dict | None:
     """The JSON object in `message`, or None when it is not JSON or not an object."""
     try:
@@ -282,7 +292,7 @@ class Stub:
             return connection.respond(HTTPStatus.OK, "ok")
         if path == "/_stub/handshakes":
             return self.handshakes_response(connection, request)
-        if path != self.contract["ws_path"]:
+        if self.route_auth(path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path")
         origins = request.headers.get_all("Origin")
         if self.settings.origins and (len(origins) != 1 or origins[0] not in self.settings.origins):
@@ -335,7 +345,16 @@ class Stub:
         await ws.wait_closed()
         logger.info("%s %s: %s; %s", ws.request.path, peer(ws.remote_address), outcome, ws.protocol.close_exc)
 
+    def route_auth(self, path: str) -> str | None:
+        """How the contract's route at `path` authenticates ("message" or "query"); None: no route is there."""
+        if path == self.contract["ws_path"]:
+            return "message"
+        return next((route["auth"] for route in self.contract["routes"] if route_matches(route["path"], path)), None)
+
     async def authenticate(self, ws: ServerConnection) -> Identity:
+        if self.route_auth(urlsplit(ws.request.path).path) == "query":
+            tokens = parse_qs(urlsplit(ws.request.path).query).get("token", [""])
+            return self.verify_token(tokens[0])
         timeout = None if "auth-timeout" in self.breaks else self.contract["auth_timeout"]
         try:
             async with asyncio.timeout(timeout):

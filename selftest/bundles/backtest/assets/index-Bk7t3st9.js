@@ -1,0 +1,1 @@
+const o=window.location.origin.replace(/^http/,"ws"),k=localStorage.getItem("access_token");if(k){const w=new WebSocket(o+"/ws/realtime");w.onopen=()=>w.send(JSON.stringify({type:"auth",token:k}))}function b(t){return new WebSocket(`${o}/api/v1/realtime-backtest/ws/${t}?token=${k}`)}window.runBacktest=b;

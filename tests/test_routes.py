@@ -1,0 +1,52 @@
+"""Every WebSocket route of the app reaches the trading-service through Nginx as a WebSocket: each route of the
+contract lands in a location that carries the upgrade, and a handshake there answers 101. The route map (the
+contract's routes and the bundle's URLs, with where Nginx sends each) is printed with the verdict."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from fixtures.contract import CONTRACT, auth_message
+from fixtures.policy import FINDING
+from fixtures.report import explain
+from fixtures.route_map import concrete, location_fix, pattern
+from fixtures.routes import route_of
+from fixtures.wsclient import exchange
+
+pytestmark = pytest.mark.fault("endpoint")
+
+ROUTES = [pytest.param(route, id=pattern(route.path).strip("/").replace("/", "-")) for route in CONTRACT.all_routes()]
+TOKEN_IN_URL = (
+    "the token travels in the URL's query string, so it lands in access logs, proxies' logs and browser history: "
+    "send it in the first message instead"
+)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_contract_route_lands_in_a_websocket_location(route, route_map, gate_options, request):
+    """The location Nginx picks for the route (exact, ^~, regexes in order, longest prefix) carries the upgrade."""
+    entry = route_of(route_map, pattern(route.path))
+    if entry.query_token:
+        request.node.user_properties.append((FINDING, f"{entry.path}: {TOKEN_IN_URL}"))
+    assert entry.landing.websocket, (
+        f"[endpoint: route without a WebSocket location] {entry.path} reaches {entry.landing.described()}\n"
+        f"fix:  {location_fix(route.path, gate_options.trading_address, entry.landing)}"
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_contract_route_upgrades_through_nginx(route, stack, ws_url, mint, requires_stub):
+    """A handshake through Nginx on the route, dynamic segments filled in, answers 101, authenticates as the
+    route says (first message or query token), and reaches the trading-service on that very path."""
+    path = concrete(route.path)
+    token = mint()
+    query = f"?token={token}" if route.auth == "query" else ""
+    messages = [auth_message(token)] if route.auth == "message" else []
+    ex = await exchange(stack.ws_url(path) + query, *messages, until=(CONTRACT.auth_success_type,))
+    reached = [urlsplit(record["path"]).path for record in stack.handshakes(ex.probe)]
+    assert (ex.status, ex.types, reached) == (101, [CONTRACT.auth_success_type], [path]), explain(
+        "endpoint",
+        ex,
+        f"the route {route.path} did not authenticate through Nginx (the trading-service saw {reached or 'nothing'})",
+        f"a location that proxies {pattern(route.path)} as a WebSocket to the trading-service",
+    )
