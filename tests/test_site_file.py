@@ -4,25 +4,19 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.nginx_lint import ENDPOINT, FAILURE, Finding, failures, format_findings
+from fixtures.nginx_lint import ENDPOINT, FAILURE, UPGRADE_RULES, Finding, failures, format_findings
 from fixtures.policy import FINDING
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
 # Each static check, by the rule its findings carry.
 RULES = (
-    "http-1-1-upstream",
-    "upgrade-header",
-    "connection-header",
-    "outer-headers-reach-the-location",
-    "read-timeout-an-hour",
-    "send-timeout-an-hour",
+    *UPGRADE_RULES,
     "host-header",
     "x-real-ip-header",
     "x-forwarded-for-header",
     "x-forwarded-proto-header",
     "x-forwarded-proto-carries-the-scheme",
-    "path-not-rewritten",
 )
 CHECKS = [
     pytest.param(ENDPOINT, id=ENDPOINT, marks=pytest.mark.fault("endpoint")),
