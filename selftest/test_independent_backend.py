@@ -12,6 +12,7 @@ STUB_ONLY_TESTS = {
     "test_backend_receives_the_forwarded_header",
     "test_backend_receives_http_1_1",
     "test_pushed_frames_are_not_buffered",
+    "test_contract_route_upgrades_through_nginx",
 }
 
 

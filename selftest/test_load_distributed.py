@@ -43,6 +43,8 @@ def loopback_stack(pytestconfig):
         auth_timeout=STUB_AUTH_TIMEOUT,
         load=SESSIONS,
         worker_connections=DEFAULT_WORKER_CONNECTIONS,
+        nginx_main=None,
+        contract=CONTRACT,
     )
     with local_stack.start(gate, pytestconfig) as stack:
         yield stack, gate.jwt_secret
