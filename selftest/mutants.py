@@ -331,7 +331,7 @@ VARIANTS = [
         "another-apps-contract",
         "variant",
         None,
-        edit=in_location(moved("/api/live/ws")),
+        conf=SITES / "another-app.conf",
         options=(f"--contract={CONTRACTS / 'another-app.toml'}",),
     ),
 ]
