@@ -126,8 +126,8 @@ def silent_backend() -> Iterator[socket.socket]:
 
 @pytest.mark.parametrize(("target", "named"), KILLS)
 def test_stack_killed_mid_run_is_named_once(tmp_path, target, named):
-    """Exit 1 within 5 s of the kill; every failing case names the stack (never a token, security or proxy
-    fix); no process or folder of the run is left."""
+    """Exit 1 within 5 s of the kill; the verdict's first row names the stack, and every failing case names it
+    too (never a token, security or proxy fix); no process or folder of the run is left."""
     junit = tmp_path / "junit.xml"
     gate = _gate(junit)
     pids = _stack_pids(gate)
@@ -138,12 +138,10 @@ def test_stack_killed_mid_run_is_named_once(tmp_path, target, named):
     took = time.monotonic() - killed
     failures = [case.find("failure") for case in ET.parse(junit).iter("testcase") if case.find("failure") is not None]
     blamed_elsewhere = [f for f in failures if not f.get("message", "").startswith("[stack]")]
-    assert (gate.returncode, took < REPORT_BOUND, f"the stack went away: {named}" in output, blamed_elsewhere) == (
-        1,
-        True,
-        True,
-        [],
-    ), f"took {took:.1f} s\n{output[-3000:]}"
+    named_once = f"the stack went away: {named}" in output and "the stack under test    WENT AWAY" in output
+    assert (gate.returncode, took < REPORT_BOUND, named_once, blamed_elsewhere) == (1, True, True, []), (
+        f"took {took:.1f} s\n{output[-3000:]}"
+    )
     assert _left_behind(gate.pid, pids["nginx"]) == []
 
 
