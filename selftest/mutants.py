@@ -27,7 +27,7 @@ import pytest
 from fixtures.contract import CONTRACT
 from fixtures.local_stack import running_service
 from fixtures.nginx_runtime import installed_prefix
-from fixtures.nginx_site import Site, find_location_chain, load_site, reached_server
+from fixtures.nginx_site import Server, Site, find_location_chain, load_site, reached_server
 from fixtures.options import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
@@ -115,12 +115,17 @@ def moved(prefix: str) -> Edit:
     return lambda location: {**location, "args": [prefix]}
 
 
+def _websocket_location(site: Site) -> tuple[Server, dict]:
+    """The server the page origin reaches, and its location for the WebSocket path."""
+    _, server = reached_server(site, None)
+    return server, find_location_chain(server, CONTRACT.ws_path)[-1]
+
+
 def in_location(edit: Edit) -> SiteEdit:
     """Apply `edit` to the WebSocket location of the server the page origin reaches."""
 
     def apply(site: Site) -> None:
-        _, server = reached_server(site, None)
-        location = find_location_chain(server, CONTRACT.ws_path)[-1]
+        server, location = _websocket_location(site)
         server.stmt["block"] = [edit(stmt) if stmt is location else stmt for stmt in server.block]
 
     return apply
@@ -129,8 +134,7 @@ def in_location(edit: Edit) -> SiteEdit:
 def upgrade_headers_at_server_level(site: Site) -> None:
     """The redefinition trap: Upgrade and Connection move to the server, while the location keeps its other
     proxy_set_header lines, so nginx no longer passes the server's down to it."""
-    _, server = reached_server(site, None)
-    location = find_location_chain(server, CONTRACT.ws_path)[-1]
+    server, location = _websocket_location(site)
     moved = [s for s in location["block"] if _matches(s, "proxy_set_header", None) and s["args"][0] in UPGRADE_HEADERS]
     location["block"] = [stmt for stmt in location["block"] if stmt not in moved]
     server.stmt["block"] = [*moved, *server.block]
@@ -138,8 +142,7 @@ def upgrade_headers_at_server_level(site: Site) -> None:
 
 def websocket_location_in_the_redirect_server(site: Site) -> None:
     """The WebSocket location sits in the port-80 server, which pages served over https never reach."""
-    _, server = reached_server(site, None)
-    location = find_location_chain(server, CONTRACT.ws_path)[-1]
+    server, location = _websocket_location(site)
     server.stmt["block"] = [stmt for stmt in server.block if stmt is not location]
     redirect = next(other for other in site.servers if other.redirects_to_https())
     redirect.stmt["block"] = [*redirect.block, location]
