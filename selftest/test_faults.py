@@ -26,16 +26,20 @@ HANG_BOUND = 20.0  # seconds for a whole run against a trading-service that neve
 RUN_BOUND = 10.0  # seconds for a whole run against a trading-service that is down
 
 
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Every process: its pid and the fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, IndexError):  # the process ended while we read it
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+
+
 def _children(pid: int) -> dict[int, str]:
     """The direct children of `pid`: their command lines by pid."""
     found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, IndexError):
-            continue  # the process ended while we read it
+    for child, fields in _processes():
+        if int(fields[1]) == pid:
+            with suppress(OSError):
+                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     return found
 
 
@@ -61,15 +65,7 @@ def _left_behind(gate_pid: int, nginx_pid: int) -> list[str]:
 
 def _group(pgid: int) -> list[int]:
     """The live members of process group `pgid` (a killed process is a zombie until its new parent reaps it)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == pgid and fields[0] != "Z":
-                members.append(int(stat.parent.name))
-        except (OSError, IndexError):
-            continue
-    return members
+    return [pid for pid, fields in _processes() if int(fields[3]) == pgid and fields[0] != "Z"]
 
 
 def _kill(target: str, pids: dict[str, int]) -> None:
