@@ -18,6 +18,7 @@ from fixtures.wsclient import NO_CLOSE_FRAME, dial
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
+PONG = CONTRACT.after_auth_types["ping"]
 RELOADED = "gracefully shutting down"  # what each old worker logs once a reload has replaced it
 
 
@@ -80,7 +81,7 @@ def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, gate_
     long after the reload, which is a finding when it is shorter than the contract's session lifetime."""
     seen = early_outcome
     main = gate_options.main_settings()
-    assert (seen.error, seen.before, seen.after) == (None, CONTRACT.auth_success_type, "pong"), (
+    assert (seen.error, seen.before, seen.after) == (None, CONTRACT.auth_success_type, PONG), (
         f"[proxy-upgrade] a session authenticated before `nginx -s reload` answered {seen.after!r} to ping after it "
         f"({seen.error or 'no error'})\nfix:  reload Nginx (never restart it) to deploy a site file, so old workers "
         "keep their sessions"
