@@ -9,5 +9,6 @@ pytest_plugins = [
     "fixtures.routes",
     "fixtures.verdict",
     "fixtures.policy",
+    "fixtures.idle",
     "fixtures.overlap",
 ]

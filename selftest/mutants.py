@@ -70,6 +70,7 @@ CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the
 CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
 PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
 PINGS = "tests/test_proxy_upgrade.py::test_service_pings_within_its_interval"
+IDLE = "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_timeout"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
 SiteEdit = Callable[[Site], None]  # a change to the parsed site, in place
@@ -255,8 +256,9 @@ MUTANTS = [
         "x-forwarded-proto-dropped", without("proxy_set_header", "X-Forwarded-Proto"), f"{FORWARDED}[x-forwarded-proto]"
     ),
     site("x-forwarded-proto-always-https", header("X-Forwarded-Proto", "https"), f"{FORWARDED}[x-forwarded-proto]"),
-    site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), f"{STATIC}[read-timeout-an-hour]"),
-    site("send-timeout-60s", replaced("proxy_send_timeout", "60s"), f"{STATIC}[send-timeout-an-hour]"),
+    site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), IDLE),
+    # Only the send timeout set: the read timeout is nginx's 60 s, and nothing else keeps an idle session.
+    site("send-timeout-only", without("proxy_read_timeout"), IDLE),
     https_site("upgrade-headers-hidden-by-the-location", upgrade_headers_at_server_level, UPGRADE),
     https_site(
         "x-forwarded-proto-http-on-tls",
@@ -312,6 +314,9 @@ VARIANTS = [
     Case("exact-match-location", "variant", None, conf=CONFS / "exact-location.conf"),
     Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
     Case("no-proxy-buffering-line", "variant", None, edit=in_location(without("proxy_buffering"))),
+    # nginx arms the send timeouts only while a write is blocked: an idle session never meets them.
+    Case("read-timeout-only", "variant", None, edit=in_location(without("proxy_send_timeout"))),
+    Case("send-timeout-60s", "variant", None, edit=in_location(replaced("proxy_send_timeout", "60s"))),
     Case("certbot-https-site", "variant", None, conf=HTTPS_SITE),
     Case("snippet-from-the-nginx-prefix", "variant", None, conf=SITES / "snippet.conf", options=(PREFIX,)),
     Case("debian-proxy-params", "variant", None, conf=SITES / "proxy-params.conf"),

@@ -4,7 +4,7 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.nginx_lint import ENDPOINT, FAILURE, UPGRADE_RULES, Finding, failures, format_findings
+from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures, format_findings
 from fixtures.policy import FINDING
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -12,6 +12,7 @@ pytestmark = pytest.mark.fault("proxy-upgrade")
 # Each static check, by the rule its findings carry.
 RULES = (
     *UPGRADE_RULES,
+    IDLE_RULE,
     "host-header",
     "x-real-ip-header",
     "x-forwarded-for-header",

@@ -1,0 +1,18 @@
+"""An idle trading session outlives Nginx's read timeout, shown on the real Nginx with time scaled down: the site
+file's timers and the service's pings run at a fraction of their production values, and an authenticated session
+held idle through the scaled horizon is alive at its end. The static check explains a cut with file:line."""
+
+import pytest
+
+from fixtures.nginx_lint import IDLE_RULE, Finding, format_findings
+from fixtures.report import explain
+
+pytestmark = pytest.mark.fault("proxy-upgrade")
+
+
+async def test_idle_session_outlives_the_read_timeout(ws_url, idle_session, site_findings: list[Finding]):
+    """An idle session lives through the horizon (without pings) or between the service's pings."""
+    outcome = await idle_session
+    why = [finding for finding in site_findings if finding.rule == IDLE_RULE]
+    fix = format_findings(why) if why else "a proxy_read_timeout above the service's ping interval, or an hour"
+    assert outcome.alive, explain("proxy-upgrade", outcome, "Nginx cut the idle session", fix)
