@@ -1,0 +1,134 @@
+"""The static check against the real Nginx, on one site file: what the static check says of the WebSocket location
+(does the request reach the service, with the upgrade headers, over HTTP/1.1, on its path; does an idle session
+live) and what the real Nginx, time-scaled, shows of the same request, aspect by aspect. Nginx's behaviour is the
+ground truth: a disagreement is a bug in the static check or in the gate's reading of the file."""
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fixtures.contract import Contract, auth_message, load_contract
+from fixtures.idle_check import hold_idle, plan_idle
+from fixtures.local_stack import scaled
+from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, lint_site, read_timeout_at
+from fixtures.nginx_runtime import DEFAULT_WORKER_CONNECTIONS, installed_version
+from fixtures.nginx_site import find_location_chain, load_site, reached_server
+from fixtures.options import GateOptions
+from fixtures.timeouts import LONG
+from fixtures.tokens import TokenFactory
+from fixtures.wsclient import exchange
+
+# Each aspect of the WebSocket location, with the static rules that fail it.
+REACHES = "reaches-the-service"
+ASPECTS = {
+    REACHES: {ENDPOINT},
+    "upgrade-headers": {"upgrade-header", "connection-header", "outer-headers-reach-the-location"},
+    "http-1-1": {"http-1-1-upstream"},
+    "path-kept": {"path-not-rewritten"},
+    "idle-session-lives": {IDLE_RULE},
+}
+STUB_AUTH_TIMEOUT = 2.0
+
+
+@dataclass
+class Comparison:
+    site: Path
+    static: dict[str, bool]  # aspect -> the static check passes it
+    nginx: dict[str, bool] = field(default_factory=dict)  # aspect -> the real Nginx shows it; absent: not observable
+    notes: list[str] = field(default_factory=list)
+
+    def disagreements(self) -> list[str]:
+        """Where the two differ; past a location the static check finds unreached, nothing is compared."""
+        compared = self.nginx if self.static["reaches-the-service"] else {REACHES: self.nginx.get(REACHES)}
+        return [
+            f"{aspect}: static check says {'ok' if self.static[aspect] else 'broken'}, "
+            f"nginx shows {'ok' if shown else 'broken'}"
+            for aspect, shown in compared.items()
+            if shown is not None and shown != self.static[aspect]
+        ]
+
+
+def gate_options(site: Path, contract: Contract, prefix: Path) -> GateOptions:
+    """The options a run of the gate on `site` under `contract` has, with the gate's own stub."""
+    return GateOptions(
+        stack="local",
+        site_file=site,
+        backend_url=None,
+        jwt_secret=secrets.token_urlsafe(48),
+        token=None,
+        trading_address=contract.trading_address,
+        nginx_prefix=prefix,
+        nginx_version=installed_version(),
+        origin=None,
+        auth_timeout=STUB_AUTH_TIMEOUT,
+        load=0,
+        worker_connections=DEFAULT_WORKER_CONNECTIONS,
+        nginx_main=None,
+        contract=contract,
+    )
+
+
+def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
+    """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
+    contract = load_contract(contract_file)
+    options = gate_options(site_file, contract, prefix)
+    site = load_site(site_file, prefix)
+    origin, server = reached_server(site, None)
+    findings = lint_site(
+        site,
+        server,
+        origin.scheme,
+        contract.ws_path,
+        contract.trading_address,
+        options.nginx_version,
+        forwarded_headers=(),
+        server_ping_interval=contract.server_ping_interval,
+        idle_horizon=contract.session_lifetime,
+    )
+    failed = {finding.rule for finding in findings if finding.severity == FAILURE}
+    comparison = Comparison(site_file, {aspect: not (rules & failed) for aspect, rules in ASPECTS.items()})
+    chain = find_location_chain(server, contract.ws_path) or []
+    asks = next((s for level in chain for s in level["block"] if s["directive"] == "auth_request"), None)
+    if asks and asks["args"] != ["off"]:
+        comparison.notes.append(f"{asks['file']}:{asks['line']}: auth_request asks another service first")
+        return comparison  # on a test machine that service is not there: Nginx answers 500, as the file says
+    timeout = read_timeout_at(site, server, contract.ws_path)
+    plan = plan_idle(timeout[0] if timeout else 60.0, contract.server_ping_interval, contract.session_lifetime)
+    with scaled(options, plan) as stack:
+        mint = TokenFactory(options.jwt_secret, contract)
+        dial = {"host": stack.proxy.rsplit(":", 1)[0], "port": int(stack.proxy.rsplit(":", 1)[1]), "ssl": stack.tls()}
+        handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, **dial))
+        records = stack.handshakes(handshake.probe)
+        if not records:
+            comparison.nginx["reaches-the-service"] = False
+            comparison.notes.append(f"the service saw no request; the client got {handshake.got()}")
+            return comparison
+        seen = records[-1]
+        headers = {name.lower(): value for name, value in seen["headers"]}
+        comparison.nginx = {
+            "reaches-the-service": True,
+            "upgrade-headers": headers.get("upgrade", "").lower() == "websocket"
+            and "upgrade" in headers.get("connection", "").lower(),
+            "http-1-1": seen["protocol"] == "HTTP/1.1",
+            "path-kept": (seen["path"] or "").split("?")[0] == contract.ws_path,
+        }
+        if handshake.status != 101:
+            comparison.notes.append(f"no WebSocket through Nginx ({handshake.got()}): idle sessions not observable")
+        elif not plan.resolvable:
+            comparison.notes.append(f"proxy_read_timeout {plan.read_timeout:g} s is too close to call, time-scaled")
+        else:
+            probe = ('{"type": "ping"}', contract.after_auth_types["ping"])
+            idle = asyncio.run(
+                hold_idle(
+                    stack.ws_url(contract.ws_path),
+                    (auth_message(mint()), contract.auth_success_type),
+                    probe,
+                    plan,
+                    LONG,
+                    **dial,
+                )
+            )
+            comparison.nginx["idle-session-lives"] = idle.alive
+            comparison.notes.append(idle.got())
+    return comparison
