@@ -39,6 +39,8 @@ UPGRADE_HEADERS = ("Upgrade", "Connection")
 CONTRACTS = Path(__file__).parent / "contracts"
 TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
 PING_EVERY_SECOND = f"--contract={CONTRACTS / 'ping-every-second.toml'}"
+PING_55 = f"--contract={CONTRACTS / 'ping-every-55s.toml'}"
+PING_65 = f"--contract={CONTRACTS / 'ping-every-65s.toml'}"
 BACKENDS = Path(__file__).parent / "backends"
 STARLETTE_SERVICE = BACKENDS / "starlette_service.py"
 NODE_SERVICE = BACKENDS / "node" / "service.js"
@@ -259,6 +261,10 @@ MUTANTS = [
     site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), IDLE),
     # Only the send timeout set: the read timeout is nginx's 60 s, and nothing else keeps an idle session.
     site("send-timeout-only", without("proxy_read_timeout"), IDLE),
+    # Nginx's default 60 s read timeout, and a service that pings only every 65 s.
+    Case(
+        "read-60s-pings-65s", "site", IDLE, edit=in_location(replaced("proxy_read_timeout", "60s")), options=(PING_65,)
+    ),
     https_site("upgrade-headers-hidden-by-the-location", upgrade_headers_at_server_level, UPGRADE),
     https_site(
         "x-forwarded-proto-http-on-tls",
@@ -317,6 +323,14 @@ VARIANTS = [
     # nginx arms the send timeouts only while a write is blocked: an idle session never meets them.
     Case("read-timeout-only", "variant", None, edit=in_location(without("proxy_send_timeout"))),
     Case("send-timeout-60s", "variant", None, edit=in_location(replaced("proxy_send_timeout", "60s"))),
+    # Every ping of the service re-arms Nginx's read timer: 60 s outlasts pings every 55 s.
+    Case(
+        "read-60s-pings-55s",
+        "variant",
+        None,
+        edit=in_location(replaced("proxy_read_timeout", "60s")),
+        options=(PING_55,),
+    ),
     Case("certbot-https-site", "variant", None, conf=HTTPS_SITE),
     Case("snippet-from-the-nginx-prefix", "variant", None, conf=SITES / "snippet.conf", options=(PREFIX,)),
     Case("debian-proxy-params", "variant", None, conf=SITES / "proxy-params.conf"),
