@@ -4,15 +4,17 @@ held idle through the scaled horizon is alive at its end. The static check expla
 
 import pytest
 
+from fixtures.idle_check import MAX_HOLD
 from fixtures.nginx_lint import IDLE_RULE, Finding, format_findings
 from fixtures.report import explain
+from fixtures.timeouts import LONG
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
 
-async def test_idle_session_outlives_the_read_timeout(ws_url, idle_session, site_findings: list[Finding]):
+def test_idle_session_outlives_the_read_timeout(ws_url, idle_session, site_findings: list[Finding]):
     """An idle session lives through the horizon (without pings) or between the service's pings."""
-    outcome = await idle_session
+    outcome = idle_session.result(timeout=MAX_HOLD + 2 * LONG)
     why = [finding for finding in site_findings if finding.rule == IDLE_RULE]
     fix = format_findings(why) if why else "a proxy_read_timeout above the service's ping interval, or an hour"
     assert outcome.alive, explain("proxy-upgrade", outcome, "Nginx cut the idle session", fix)
