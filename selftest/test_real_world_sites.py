@@ -1,0 +1,89 @@
+"""Site files as teams really write them (../shared/nginx-pitfalls.md): PCRE regexes, `ssl on;`, placeholder and
+wildcard names, IPv6-only listens, upstreams named in many ways. Each is read and its server reached with a Host
+a browser can send."""
+
+from pathlib import Path
+
+import pytest
+
+from fixtures.errors import GateSetupError
+from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, same_address
+
+SITES = Path(__file__).parent / "sites"
+PREFIX = SITES / "prefix"
+
+# The page origin the gate chooses for a site, the line of the server it reaches, and how it says the choice.
+ORIGINS = [
+    pytest.param("pcre-named-captures.conf", "http://ws-gate.example.net", 2, "a name it matches", id="regex-name"),
+    pytest.param("ssl-on-mixed-case.conf", "https://trade.example.com", 8, "lowercased", id="ssl-on-mixed-case"),
+    pytest.param("wildcard-names.conf", "http://ws-gate.example.com", 2, "a name it matches", id="leading-wildcard"),
+    pytest.param("placeholder-names.conf", "http://localhost", 2, "this default server answers", id="placeholder"),
+    pytest.param("catch-all.conf", "http://hub.domain.tld", 8, "lowercased", id="catch-all-skipped"),
+    pytest.param("ipv6-only.conf", "http://trade.example.com", 2, "", id="ipv6-only-listen"),
+]
+
+# Host names a server_name matches, as nginx picks the server for them (names.conf has the same servers).
+NAMES = [
+    pytest.param("http://Shop.EXAMPLE.com", 9, id="wildcard-ignores-case"),
+    pytest.param("http://API.example.net", 13, id="trailing-wildcard-ignores-case"),
+    pytest.param("http://ws7.example.org", 17, id="pcre-regex"),
+]
+
+ADDRESSES = [
+    pytest.param("Trading-Service:8001", "trading-service:8001", True, id="host-names-ignore-case"),
+    pytest.param("[::1]:8001", "localhost:8001", True, id="loopback-spellings"),
+    pytest.param("backend", "backend:80", True, id="no-port-is-80"),
+    pytest.param("unix:/run/app.sock", "unix:/run/app.sock", True, id="unix-socket-path"),
+    pytest.param("unix:/run/App.sock", "unix:/run/app.sock", False, id="unix-path-keeps-case"),
+    pytest.param("unix:/run/app.sock", "127.0.0.1:8001", False, id="unix-socket-is-not-tcp"),
+]
+
+
+@pytest.mark.parametrize(("site", "origin", "line", "why"), ORIGINS)
+def test_default_origin_reaches_the_server_by_a_name_a_browser_can_send(site, origin, line, why):
+    """Placeholders, `_`, wildcards, regexes and capitals become a lowercase host name nginx picks the server
+    for; the choice is said in one line when the file does not spell it out."""
+    chosen, server = reached_server(load_site(SITES / site, PREFIX), None)
+    said = why in chosen.why if why else chosen.why == ""
+    assert (str(chosen), server.stmt["line"], said) == (origin, line, True), chosen.why
+
+
+@pytest.mark.parametrize(("origin", "line"), NAMES)
+def test_host_reaches_the_server_whose_name_matches_it(origin, line):
+    """Names compare caselessly; regex names are PCRE."""
+    site = load_site(Path(__file__).parent / "confs" / "names.conf", PREFIX)
+    assert site.reached(Origin.parse(origin)).stmt["line"] == line
+
+
+def test_pcre_named_capture_location_serves_the_endpoint():
+    """`location ~ ^/ws/(?<channel>[a-z]+)$` is evaluated by PCRE2, as nginx does: it serves /ws/realtime."""
+    _, server = reached_server(load_site(SITES / "pcre-named-captures.conf", PREFIX), None)
+    assert find_location_chain(server, "/ws/realtime")[-1]["args"] == ["~", "^/ws/(?<channel>[a-z]+)$"]
+
+
+def test_capital_in_a_server_name_regex_makes_it_caseless(tmp_path):
+    """nginx compiles a server_name regex caselessly when it has a capital letter, and lowercases the Host."""
+    site = tmp_path / "capital.conf"
+    site.write_text("server { listen 80; }\nserver {\n    listen 80;\n    server_name ~^Trade\\.example\\.com$;\n}\n")
+    assert load_site(site, PREFIX).reached(Origin.parse("http://trade.example.com")).stmt["line"] == 2
+
+
+def test_regex_pcre_rejects_names_its_file_and_line(tmp_path):
+    """A regex that nginx -t would reject too is one line naming file:line."""
+    site = tmp_path / "bad-regex.conf"
+    site.write_text("server {\n    listen 80;\n    location ~ ^/ws/(?<channel {\n    }\n}\n")
+    _, server = reached_server(load_site(site, PREFIX), None)
+    with pytest.raises(GateSetupError, match=r"bad-regex\.conf:3: nginx cannot compile the regex"):
+        find_location_chain(server, "/ws/realtime")
+
+
+@pytest.mark.parametrize(("first", "second", "same"), ADDRESSES)
+def test_same_address_compares_as_sockets(first, second, same):
+    """Host names caselessly, loopback spellings as one, unix sockets by path."""
+    assert same_address(first, second) is same
+
+
+def test_origin_host_a_url_cannot_carry_is_a_setup_error():
+    """--origin with a placeholder for a host is one line, never an IDNA traceback when the certificate is minted."""
+    with pytest.raises(GateSetupError, match="your_server_fqdn is not a host name"):
+        Origin.parse("https://YOUR_SERVER_FQDN")
