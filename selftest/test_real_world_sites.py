@@ -1,16 +1,23 @@
-"""Site files as teams really write them (../shared/nginx-pitfalls.md): PCRE regexes, `ssl on;`, placeholder and
-wildcard names, IPv6-only listens, upstreams named in many ways. Each is read and its server reached with a Host
-a browser can send."""
+"""Site files as teams really write them (../shared/nginx-pitfalls.md): upstream hosts only production's DNS
+knows, PCRE regexes, `ssl on;`, placeholder and wildcard names, IPv6-only listens. Each is read, its server
+reached with a Host a browser can send, rewritten, and accepted by the real `nginx -t`."""
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from fixtures.errors import GateSetupError
+from fixtures.nginx_rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, serve
+from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
 from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, same_address
+from fixtures.timeouts import SHORT
 
 SITES = Path(__file__).parent / "sites"
 PREFIX = SITES / "prefix"
+BACKEND = "127.0.0.1:50001"
+
+requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
 
 # The page origin the gate chooses for a site, the line of the server it reaches, and how it says the choice.
 ORIGINS = [
@@ -28,6 +35,57 @@ NAMES = [
     pytest.param("http://API.example.net", 13, id="trailing-wildcard-ignores-case"),
     pytest.param("http://ws7.example.org", 17, id="pcre-regex"),
 ]
+
+# Site, the contract's trading_address, and what each production address became (line: what the change says).
+REWRITES = [
+    pytest.param(
+        "compose-upstream.conf",
+        "trading-service:8001",
+        {
+            2: "dropped: production's DNS servers are not on the test machine",
+            5: f"`server {BACKEND} max_fails=3 fail_timeout=10s`",
+            10: f"`server {REFUSING_ADDRESS} weight=2`: {REFUSING}",
+            12: f"`server {REFUSING_ADDRESS} backup`: {REFUSING}",
+            33: f"`proxy_pass http://{REFUSING_ADDRESS}`: {REFUSING}",
+            38: f"`proxy_pass http://{REFUSING_ADDRESS}`: {REFUSING}",
+            42: f"`fastcgi_pass {REFUSING_ADDRESS}`: {REFUSING}",
+        },
+        id="compose-service-names",
+    ),
+    pytest.param(
+        "unix-socket-upstream.conf",
+        "unix:/run/trading.sock",
+        {
+            3: f"`server {REFUSING_ADDRESS} fail_timeout=0`: {REFUSING}",
+            11: f"`proxy_pass http://{BACKEND}`",
+            24: f"`proxy_pass http://{REFUSING_ADDRESS}/assets/`: {REFUSING}",
+        },
+        id="unix-sockets",
+    ),
+    pytest.param(
+        "internal-dns.conf",
+        "Trading.Internal.svc.cluster.local:8001",
+        {
+            2: "dropped: production's DNS servers are not on the test machine",
+            11: f"`proxy_pass http://{BACKEND}`",
+            24: f"`proxy_pass http://{REFUSING_ADDRESS}`: {REFUSING}",
+        },
+        id="cluster-dns-names",
+    ),
+    pytest.param(
+        "ssl-on-mixed-case.conf",
+        "127.0.0.1:8001",
+        {9: "`listen 127.0.0.1:50443 ssl`", 10: "dropped: the listens say `ssl` instead"},
+        id="ssl-on",
+    ),
+    pytest.param(
+        "ipv6-only.conf",
+        "127.0.0.1:8001",
+        {3: "`listen 127.0.0.1:50080 default_server`", 21: "`listen 127.0.0.1:58080`", 22: "`listen 127.0.0.1:58080`"},
+        id="ipv6-only",
+    ),
+]
+LISTENS = {80: "127.0.0.1:50080", 443: "127.0.0.1:50443", 8080: "127.0.0.1:58080"}
 
 ADDRESSES = [
     pytest.param("Trading-Service:8001", "trading-service:8001", True, id="host-names-ignore-case"),
@@ -77,10 +135,33 @@ def test_regex_pcre_rejects_names_its_file_and_line(tmp_path):
         find_location_chain(server, "/ws/realtime")
 
 
+@requires_nginx
+@pytest.mark.parametrize(("site", "trading_address", "changes"), REWRITES)
+def test_rewrite_moves_production_addresses_and_nginx_accepts_it(tmp_path, site, trading_address, changes):
+    """The trading-service's address goes to the backend, every other host to an address that refuses
+    connections, each said in one line; the real nginx accepts the result."""
+    served = serve(SITES / site, PREFIX, None, tmp_path)
+    rewritten = rewrite_site(served.site, LISTENS, trading_address, BACKEND, tmp_path, served.tls)
+    unsaid = {
+        line: expected
+        for line, expected in changes.items()
+        if not any(f"{site}:{line}: " in change and expected in change for change in rewritten.changes)
+    }
+    assert unsaid == {}, "\n".join(rewritten.changes)
+    check_config(write_main_conf(tmp_path, rewritten.text), tmp_path)
+
+
 @pytest.mark.parametrize(("first", "second", "same"), ADDRESSES)
 def test_same_address_compares_as_sockets(first, second, same):
     """Host names caselessly, loopback spellings as one, unix sockets by path."""
     assert same_address(first, second) is same
+
+
+def test_refusing_address_refuses_at_once():
+    """Nothing listens on the address other services go to: a connect is refused, so nginx answers 502."""
+    host, port = REFUSING_ADDRESS.rsplit(":", 1)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((host, int(port)), timeout=SHORT).close()
 
 
 def test_origin_host_a_url_cannot_carry_is_a_setup_error():
