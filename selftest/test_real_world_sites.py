@@ -1,6 +1,6 @@
 """Site files as teams really write them (../shared/nginx-pitfalls.md): upstream hosts only production's DNS
 knows, PCRE regexes, `ssl on;`, placeholder and wildcard names, IPv6-only listens. Each is read, its server
-reached with a Host a browser can send, rewritten, and accepted by the real `nginx -t`."""
+reached with a Host a browser can send, rewritten, accepted by the real `nginx -t` and served by the gate."""
 
 import socket
 from pathlib import Path
@@ -12,8 +12,10 @@ from fixtures.nginx_rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, ser
 from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
 from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, same_address
 from fixtures.timeouts import SHORT
+from selftest.gate_run import run_gate
 
 SITES = Path(__file__).parent / "sites"
+CONTRACTS = Path(__file__).parent / "contracts"
 PREFIX = SITES / "prefix"
 BACKEND = "127.0.0.1:50001"
 
@@ -96,6 +98,15 @@ ADDRESSES = [
     pytest.param("unix:/run/app.sock", "127.0.0.1:8001", False, id="unix-socket-is-not-tcp"),
 ]
 
+# The whole gate on each kind of file, each with a correct WebSocket location for the contract: it runs and passes.
+GATE_RUNS = [
+    pytest.param("compose-upstream.conf", "compose-service.toml", id="compose-upstream"),
+    pytest.param("pcre-named-captures.conf", None, id="pcre-named-captures"),
+    pytest.param("ssl-on-mixed-case.conf", None, id="ssl-on-mixed-case"),
+    pytest.param("ipv6-only.conf", None, id="ipv6-only"),
+    pytest.param("placeholder-names.conf", None, id="placeholder-name"),
+]
+
 
 @pytest.mark.parametrize(("site", "origin", "line", "why"), ORIGINS)
 def test_default_origin_reaches_the_server_by_a_name_a_browser_can_send(site, origin, line, why):
@@ -168,3 +179,12 @@ def test_origin_host_a_url_cannot_carry_is_a_setup_error():
     """--origin with a placeholder for a host is one line, never an IDNA traceback when the certificate is minted."""
     with pytest.raises(GateSetupError, match="your_server_fqdn is not a host name"):
         Origin.parse("https://YOUR_SERVER_FQDN")
+
+
+@requires_nginx
+@pytest.mark.parametrize(("site", "contract"), GATE_RUNS)
+def test_gate_runs_and_passes_on_real_world_site(tmp_path, site, contract):
+    """The gate serves the file on the real nginx in front of the stub, and its tests run and pass."""
+    options = [f"--nginx-conf={SITES / site}", *([f"--contract={CONTRACTS / contract}"] if contract else [])]
+    run = run_gate(tmp_path, *options)
+    assert (run.exit_code, run.failed, bool(run.passed)) == (0, set(), True), run.output[-3000:]
