@@ -10,7 +10,7 @@ import pytest
 
 from fixtures import nginx_runtime
 from fixtures.errors import GateSetupError
-from fixtures.nginx_rewrite import rewrite_site, serve
+from fixtures.nginx_rewrite import REFUSING_ADDRESS, rewrite_site, serve
 from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
 from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_seconds, reached_server
 from fixtures.tls import TlsFiles, mint
@@ -88,9 +88,9 @@ def rewritten(site_file, prefix=PREFIX):
     return rewrite_site(load_site(site_file, prefix), LISTENS, TRADING, BACKEND, Path("/logs"), FAKE_TLS)
 
 
-def test_rewrite_changes_only_listen_tls_and_trading_address():
-    """Listens move to the gate's address for their port, TLS gets the run's certificate and trading-service
-    addresses go to the backend; all else survives."""
+def test_rewrite_changes_only_listen_tls_and_upstream_addresses():
+    """Listens move to the gate's address for their port, TLS gets the run's certificate, trading-service
+    addresses go to the backend and other services' to an address that refuses connections; all else survives."""
     expected = load_site(CONFS / "rewrite-expected.conf", PREFIX).directives
     assert without_lines(reparse(rewritten(CONFS / "rewrite-source.conf").text)) == without_lines(expected)
 
@@ -113,8 +113,8 @@ def test_rewrite_says_each_change_in_one_line():
 
 
 def test_rewrite_evaluates_variables_and_moves_logs():
-    """proxy_pass through `set` and `map` variables reaches the backend; other services and log paths do not
-    stay on production paths."""
+    """proxy_pass through `set` and `map` variables reaches the backend, another service's the refusing address;
+    log paths do not stay on production paths."""
     text = rewritten(CONFS / "variables.conf").text
     assert [s["args"] for s in reparse(text)[1]["block"] if s["directive"] in ("listen", "access_log", "error_log")] + [
         loc["block"][0]["args"] for loc in reparse(text)[1]["block"] if loc["directive"] == "location"
@@ -124,7 +124,7 @@ def test_rewrite_evaluates_variables_and_moves_logs():
         ["/logs/error.log", "warn"],
         [f"http://{BACKEND}"],
         [f"http://{BACKEND}"],
-        ["http://$backend:9000"],
+        [f"http://{REFUSING_ADDRESS}"],
     ]
 
 
