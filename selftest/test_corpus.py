@@ -17,8 +17,14 @@ PREFIX = CORPUS / "prefix"  # the production hosts' /etc/nginx files the sites i
 SITES = sorted((CORPUS / "sites").glob("*.conf"))
 # Comparisons at once: each mostly waits out its idle hold, and more would load the machine past the check's margin.
 AT_ONCE = 4
+# Published files the real nginx itself refuses (`nginx -t`): the gate must say so in one line, as nginx does.
+REJECTED_BY_NGINX = {
+    "kaleem-api-socketio-include-broken": 'the duplicate "request_id" variable',
+    "minio-docs-nginx-dedicated-dns": 'upstream "minio" may not have port 9000',
+    "minio-docs-nginx-subdomain": 'upstream "minio" may not have port 9000',
+}
 # The whole gate on a few files, the same few every run.
-GATE_SAMPLE = random.Random(19).sample(SITES, 4)
+GATE_SAMPLE = random.Random(19).sample([site for site in SITES if site.stem not in REJECTED_BY_NGINX], 4)
 
 pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
 
@@ -54,6 +60,10 @@ def test_corpus_holds_a_hundred_sites_with_their_sources():
 def test_static_check_agrees_with_nginx(comparisons, site):
     """The gate runs the file, and Nginx shows what the static check says of its WebSocket location."""
     comparison = comparisons[site]
+    if site.stem in REJECTED_BY_NGINX:
+        expected = f"nginx rejects the site file under test: {REJECTED_BY_NGINX[site.stem]}"
+        assert str(comparison).startswith(expected), f"{site.name}: expected nginx's refusal, got {comparison}"
+        return
     assert not isinstance(comparison, str), f"{site.name}: the gate cannot run it (exit 2): {comparison}"
     assert comparison.disagreements() == [], f"{site.name}: " + "; ".join(comparison.notes)
 
