@@ -23,6 +23,9 @@ REJECTED_BY_NGINX = {
     "minio-docs-nginx-dedicated-dns": 'upstream "minio" may not have port 9000',
     "minio-docs-nginx-subdomain": 'upstream "minio" may not have port 9000',
 }
+# Apps whose own published files use Nginx's default or a short read timeout, kept by their services' pings.
+PUBLISHED_APPS = ["home-assistant-docs", "jellyfin-docs-https", "mattermost-docs-ssl-http2"]
+IDLE_TEST = "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_timeout"
 # The whole gate on a few files, the same few every run.
 GATE_SAMPLE = random.Random(19).sample([site for site in SITES if site.stem not in REJECTED_BY_NGINX], 4)
 
@@ -73,3 +76,11 @@ def test_whole_gate_runs_the_site(tmp_path, site):
     """The whole gate runs its tests on the file: it passes or names faults, never ends in a setup error."""
     run = run_gate(tmp_path, f"--nginx-conf={site}", f"--contract={contract_of(site)}", f"--nginx-prefix={PREFIX}")
     assert (run.exit_code in (0, 1), len(run.passed | run.failed) > 0) == (True, True), run.output[-2000:]
+
+
+@pytest.mark.parametrize("site", [CORPUS / "sites" / f"{name}.conf" for name in PUBLISHED_APPS], ids=PUBLISHED_APPS)
+def test_published_app_site_passes_the_whole_gate(tmp_path, site):
+    """Home Assistant's, Jellyfin's and Mattermost's own published files pass under contracts with their services'
+    ping intervals, the idle session held time-scaled between the pings."""
+    run = run_gate(tmp_path, f"--nginx-conf={site}", f"--contract={contract_of(site)}", f"--nginx-prefix={PREFIX}")
+    assert (run.exit_code, IDLE_TEST in run.passed) == (0, True), run.output[-3000:]
