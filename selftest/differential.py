@@ -4,15 +4,13 @@ live) and what the real Nginx, time-scaled, shows of the same request, aspect by
 ground truth: a disagreement is a bug in the static check or in the gate's reading of the file."""
 
 import asyncio
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixtures.contract import Contract, auth_message, load_contract
+from fixtures.contract import auth_message, load_contract
 from fixtures.idle_check import hold_idle, plan_idle
 from fixtures.local_stack import scaled
 from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, lint_site, read_timeout_at
-from fixtures.nginx_runtime import DEFAULT_WORKER_CONNECTIONS, installed_version
 from fixtures.nginx_site import find_location_chain, load_site, reached_server
 from fixtures.options import GateOptions
 from fixtures.timeouts import LONG
@@ -28,7 +26,6 @@ ASPECTS = {
     "path-kept": {"path-not-rewritten"},
     "idle-session-lives": {IDLE_RULE},
 }
-STUB_AUTH_TIMEOUT = 2.0
 # Access control that needs what only production has (an auth service, users' passwords): compared statically only.
 ACCESS_CONTROL = ("auth_request", "auth_basic")
 
@@ -51,30 +48,10 @@ class Comparison:
         ]
 
 
-def gate_options(site: Path, contract: Contract, prefix: Path) -> GateOptions:
-    """The options a run of the gate on `site` under `contract` has, with the gate's own stub."""
-    return GateOptions(
-        stack="local",
-        site_file=site,
-        backend_url=None,
-        jwt_secret=secrets.token_urlsafe(48),
-        token=None,
-        trading_address=contract.trading_address,
-        nginx_prefix=prefix,
-        nginx_version=installed_version(),
-        origin=None,
-        auth_timeout=STUB_AUTH_TIMEOUT,
-        load=0,
-        worker_connections=DEFAULT_WORKER_CONNECTIONS,
-        nginx_main=None,
-        contract=contract,
-    )
-
-
 def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
     contract = load_contract(contract_file)
-    options = gate_options(site_file, contract, prefix)
+    options = GateOptions.local_stub(site_file, contract, prefix)
     site = load_site(site_file, prefix)
     origin, server = reached_server(site, None)
     findings = lint_site(

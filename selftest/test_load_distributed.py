@@ -2,7 +2,6 @@
 hold every session, and the master's totals are the workers' own tallies added up."""
 
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +11,8 @@ import pytest
 from fixtures import local_stack
 from fixtures.contract import CONTRACT
 from fixtures.load import CONNECT, LOCUSTFILE, PING, ROOT
-from fixtures.nginx_runtime import DEFAULT_WORKER_CONNECTIONS, installed_prefix, installed_version, nginx_binary
-from fixtures.options import DEFAULT_SITE, STUB_AUTH_TIMEOUT, GateOptions
+from fixtures.nginx_runtime import installed_prefix, nginx_binary
+from fixtures.options import DEFAULT_SITE, GateOptions
 from fixtures.processes import environ, free_port
 from fixtures.timeouts import LONG
 
@@ -30,22 +29,7 @@ requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not in
 @pytest.fixture
 def loopback_stack(pytestconfig):
     """Nginx on the production site file in front of the stub, and the stub's JWT secret."""
-    gate = GateOptions(
-        stack="local",
-        site_file=DEFAULT_SITE,
-        backend_url=None,
-        jwt_secret=secrets.token_urlsafe(48),
-        token=None,
-        trading_address=CONTRACT.trading_address,
-        nginx_prefix=installed_prefix(),
-        nginx_version=installed_version(),
-        origin=None,
-        auth_timeout=STUB_AUTH_TIMEOUT,
-        load=SESSIONS,
-        worker_connections=DEFAULT_WORKER_CONNECTIONS,
-        nginx_main=None,
-        contract=CONTRACT,
-    )
+    gate = GateOptions.local_stub(DEFAULT_SITE, CONTRACT, installed_prefix(), load=SESSIONS)
     with local_stack.start(gate, pytestconfig) as stack:
         yield stack, gate.jwt_secret
 
