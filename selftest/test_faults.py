@@ -47,13 +47,25 @@ def _stack_pids(gate: subprocess.Popen, stub: bool = True) -> dict[str, int]:
     """Nginx's master and the stub (when the gate runs one), once the gate has started them."""
     deadline = time.monotonic() + READY_BOUND
     while time.monotonic() < deadline:
-        pid_files = list(Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate.pid}-*/nginx/nginx.pid"))
-        stubs = [pid for pid, cmdline in _children(gate.pid).items() if "stub.py" in cmdline] or [None] * (not stub)
+        # The stack's work folder; the idle check's time-scaled Nginx and stub have one of their own.
+        pid_files = list(Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate.pid}-stack-*/nginx/nginx.pid"))
+        stubs = [
+            pid
+            for pid, cmdline in _children(gate.pid).items()
+            if "stub.py" in cmdline and pid_files and _logs_into(pid, pid_files[0].parents[1])
+        ] or [None] * (not stub)
         if pid_files and pid_files[0].read_text().strip() and stubs:
             return {"nginx": int(pid_files[0].read_text()), "stub": stubs[0]}
         time.sleep(0.05)
     gate.kill()
     pytest.fail(f"the gate did not start its stack within {READY_BOUND:g} s:\n{gate.communicate()[0][-2000:]}")
+
+
+def _logs_into(pid: int, folder: Path) -> bool:
+    """Whether process `pid` writes its log into `folder`."""
+    with suppress(OSError):
+        return Path(os.readlink(f"/proc/{pid}/fd/2")).is_relative_to(folder)
+    return False
 
 
 def _left_behind(gate_pid: int, nginx_pid: int) -> list[str]:
