@@ -77,10 +77,12 @@ docker-clean:
 	docker ps -aq --filter label=ws-gate.run | xargs -r docker rm -f
 	docker network ls -q --filter label=ws-gate.run | xargs -r docker network rm
 
-# 30 gates in a row and two at once: no flake, nothing left behind (RUNS=10 STACK=docker for Docker).
+# 30 gates in a row and two at once: no flake, nothing left behind (RUNS=10 STACK=docker for Docker; BUSY=2 with
+# both cores kept busy meanwhile).
 RUNS ?= 30
+BUSY ?= 0
 reliability: prerequisites
-	$(PY) tools/reliability.py --runs=$(RUNS) --stack=$(if $(filter auto,$(STACK)),local,$(STACK))
+	$(PY) tools/reliability.py --runs=$(RUNS) --busy=$(BUSY) --stack=$(if $(filter auto,$(STACK)),local,$(STACK))
 
 # The built frontend's bundle scan (no stack) and the browser tests, after `npm run build`.
 frontend-check: prerequisites

@@ -1,10 +1,12 @@
 """Run the gate many times in a row, and twice at once, and check that it never flakes and never
 leaves anything behind: no process, temp folder, container or network of its runs.
 
-Usage: python tools/reliability.py [--runs 30] [--stack local]
+Usage: python tools/reliability.py [--runs 30] [--stack local] [--busy 2]
+(--busy N: N processes spin on the CPU for the whole time, as on a loaded CI machine.)
 """
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -35,11 +37,30 @@ def leftovers() -> list[str]:
     return found_lines
 
 
+@contextlib.contextmanager
+def busy(count: int):
+    """`count` processes that keep a core each busy, each ending itself after RUN_LIMIT at the latest."""
+    spin = f"import time\nend = time.monotonic() + {RUN_LIMIT}\nwhile time.monotonic() < end: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--stack", default="local")
+    parser.add_argument("--busy", type=int, default=0, help="processes that keep the CPU busy meanwhile")
     args = parser.parse_args()
+    with busy(args.busy):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     before = set(leftovers())  # someone else's runs on this machine are not ours to count
     failures = 0
     for number in range(1, args.runs + 1):
