@@ -15,10 +15,21 @@ BACKEND_IMAGE ?=
 CONTRACT ?=
 REQUIRE ?=
 AUTH_TIMEOUT ?=
+NGINX_VERSION ?=
+TRADING_ADDRESS ?=
+WORKER_CONNECTIONS ?=
+BACKEND_SECRET_ENV ?=
+BACKEND_PORT ?=
+CA_FILE ?=
+SUMMARY ?=
+ORIGIN_POLICY ?=
 JOBS ?=
 FRONTEND_DIST ?=
 N ?= 1000
 PYTEST_ARGS ?=
+# Each variable passes one gate option in GATE_OPTIONS (NGINX_CONF as --nginx-conf, JOBS as -n), as docs/options.md
+# lists them; selftest/test_options_declared_once.py checks both against the gate's parser. N is --load, passed by
+# `make load` only; a real access token goes through the environment as WS_E2E_TOKEN.
 # The secret goes to the gate through the environment, never on a command line make would echo.
 ifdef JWT_SECRET
 export WS_E2E_JWT_SECRET := $(JWT_SECRET)
@@ -36,6 +47,14 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(CONTRACT),--contract=$(CONTRACT)) \
 	$(if $(REQUIRE),--require=$(REQUIRE)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
+	$(if $(NGINX_VERSION),--nginx-version=$(NGINX_VERSION)) \
+	$(if $(TRADING_ADDRESS),--trading-address=$(TRADING_ADDRESS)) \
+	$(if $(WORKER_CONNECTIONS),--worker-connections=$(WORKER_CONNECTIONS)) \
+	$(if $(BACKEND_SECRET_ENV),--backend-secret-env=$(BACKEND_SECRET_ENV)) \
+	$(if $(BACKEND_PORT),--backend-port=$(BACKEND_PORT)) \
+	$(if $(CA_FILE),--ca-file=$(CA_FILE)) \
+	$(if $(SUMMARY),--summary=$(SUMMARY)) \
+	$(if $(ORIGIN_POLICY),--origin-policy=$(ORIGIN_POLICY)) \
 	$(if $(JOBS),-n $(JOBS))
 
 .PHONY: gate test selftest selfcheck lint load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean prerequisites clean
