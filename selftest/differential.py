@@ -102,7 +102,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
             idle = asyncio.run(
                 hold_idle(
                     stack.ws_url(contract.ws_path),
-                    (auth_message(mint()), contract.auth_success_type),
+                    (auth_message(contract, mint()), contract.auth_success_type),
                     probe,
                     plan,
                     LONG,
