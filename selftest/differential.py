@@ -77,8 +77,8 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     plan = plan_idle(timeout[0] if timeout else 60.0, contract.server_ping_interval, contract.session_lifetime)
     with scaled(options, plan) as stack:
         mint = TokenFactory(options.jwt_secret, contract)
-        dial = {"host": stack.proxy.rsplit(":", 1)[0], "port": int(stack.proxy.rsplit(":", 1)[1]), "ssl": stack.tls()}
-        handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, **dial))
+        settings = stack.dial_settings(origin=None)
+        handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, settings=settings))
         records = stack.handshakes(handshake.probe)
         if not records:
             comparison.nginx["reaches-the-service"] = False
@@ -106,7 +106,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
                     probe,
                     plan,
                     LONG,
-                    **dial,
+                    settings,
                 )
             )
             comparison.nginx["idle-session-lives"] = idle.alive

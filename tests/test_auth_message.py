@@ -8,7 +8,7 @@ from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -40,7 +40,7 @@ def bad_first_messages(contract) -> list:
 
 
 @pytest.mark.valid_path
-async def test_auth_message_is_accepted(ws_url, mint, contract):
+async def test_auth_message_is_accepted(exchange, ws_url, mint, contract):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     assert ex.types == [contract.auth_success_type], explain(
@@ -57,7 +57,7 @@ async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
         message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
     )
     async with probe.few_at_a_time:
-        return await exchange(probe.ws_url, first)
+        return await probe.exchange(probe.ws_url, first)
 
 
 @starts_early(_first_message)  # a service that leaves the socket open makes each of them wait for a close
@@ -78,7 +78,7 @@ def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, contrac
 
 
 async def _send_nothing(probe: Probe) -> Exchange:
-    return await exchange(probe.ws_url, wait=probe.auth_wait)
+    return await probe.exchange(probe.ws_url, wait=probe.auth_wait)
 
 
 @starts_early(_send_nothing)

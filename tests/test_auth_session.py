@@ -10,7 +10,7 @@ from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -53,7 +53,7 @@ TOKEN_ELSEWHERE = {
 
 
 @pytest.mark.parametrize("fragment", FRAGMENTINGS)
-async def test_fragmented_auth_message_authenticates(ws_url, mint, contract, fragment):
+async def test_fragmented_auth_message_authenticates(exchange, ws_url, mint, contract, fragment):
     """An auth message sent as one message in several fragments is reassembled and authenticates."""
     ex = await exchange(ws_url, fragment(auth_message(contract, mint())), until=(contract.auth_success_type,))
     assert ex.types == [contract.auth_success_type], explain(
@@ -65,7 +65,7 @@ async def test_fragmented_auth_message_authenticates(ws_url, mint, contract, fra
 
 
 @parametrize_from_contract(("message", "answer"), session_messages)
-async def test_authenticated_session_answers_and_stays_open(ws_url, mint, contract, message, answer):
+async def test_authenticated_session_answers_and_stays_open(exchange, ws_url, mint, contract, message, answer):
     """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
     stays open: a ping after it is answered."""
     ex = await exchange(ws_url, auth_message(contract, mint()), message, PING, max_frames=3)
@@ -82,7 +82,7 @@ async def test_authenticated_session_answers_and_stays_open(ws_url, mint, contra
 
 
 @pytest.mark.parametrize("second", SECOND_TOKENS)
-async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, contract, second):
+async def test_second_auth_is_refused_and_the_user_stays(exchange, ws_url, mint, contract, second):
     """A second auth message, even with another user's valid token, gets an error frame, never a second
     auth_success: the session stays open as the user it authenticated first."""
     first, again = auth_message(contract, mint()), auth_message(contract, mint(second))
@@ -99,7 +99,7 @@ async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, contract,
 
 async def _token_elsewhere(probe: Probe) -> dict[str, Exchange]:
     tries = {place: put(probe.ws_url, probe.mint()) for place, put in TOKEN_ELSEWHERE.items()}
-    done = await asyncio.gather(*(exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
+    done = await asyncio.gather(*(probe.exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
     return dict(zip(tries, done, strict=True))
 
 

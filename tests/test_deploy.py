@@ -52,7 +52,7 @@ async def _across_a_reload(probe: Probe) -> AcrossAReload:
     seen = AcrossAReload()
     shutdown = probe.main.worker_shutdown_timeout
     try:
-        async with dial(probe.ws_url) as ws:
+        async with dial(probe.ws_url, probe.dial_settings) as ws:
             await ws.send(auth_message(probe.contract, probe.mint()))
             seen.before = await _answer(ws)
             await asyncio.to_thread(_reload, probe.stack.reload_command, probe.stack.error_log)

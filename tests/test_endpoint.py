@@ -6,7 +6,6 @@ from fixtures.bundle_scan import origin_url
 from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.report import explain, fail_unless_upgraded
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("endpoint")
 
@@ -20,7 +19,7 @@ def wrong_endpoints(contract) -> list:
 
 
 async def test_realtime_endpoint_upgrades_and_authenticates(
-    stack, mint, contract, gate_options, site_findings, requires_answering_proxy
+    exchange, stack, mint, contract, gate_options, site_findings, requires_answering_proxy
 ):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(contract, mint()), until=(contract.auth_success_type,))
@@ -34,7 +33,9 @@ async def test_realtime_endpoint_upgrades_and_authenticates(
 
 
 @parametrize_from_contract("path", wrong_endpoints)
-async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, contract, path, requires_answering_proxy):
+async def test_wrong_endpoint_is_refused_at_the_handshake(
+    exchange, stack, mint, contract, path, requires_answering_proxy
+):
     """A wrong endpoint never upgrades, so a frontend that dials it fails loudly, as a browser would."""
     ex = await exchange(stack.ws_url(path), auth_message(contract, mint()), until=(contract.auth_success_type,))
     assert ex.status not in (101, None), explain(

@@ -17,7 +17,7 @@ from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain, fail_unless_upgraded
 from fixtures.timeouts import SHORT
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
@@ -90,7 +90,7 @@ def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, gate_options,
 
 @parametrize_from_contract(("header", "accepted", "fix"), forwarded_headers)
 async def test_backend_receives_the_forwarded_header(
-    stack, ws_url, mint, contract, requires_stub, header, accepted, fix
+    exchange, stack, ws_url, mint, contract, requires_stub, header, accepted, fix
 ):
     """The trading-service sees each header Nginx must forward (the upgrade's, and those the contract's
     forwarded_headers names), with the client's values."""
@@ -110,7 +110,7 @@ async def test_backend_receives_the_forwarded_header(
     )
 
 
-async def test_backend_receives_http_1_1(stack, ws_url, mint, contract, requires_stub):
+async def test_backend_receives_http_1_1(exchange, stack, ws_url, mint, contract, requires_stub):
     """Nginx speaks HTTP/1.1 to the trading-service, the only version that can upgrade."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     records = stack.handshakes(ex.probe)
@@ -120,7 +120,7 @@ async def test_backend_receives_http_1_1(stack, ws_url, mint, contract, requires
 
 
 @parametrize_from_contract(("message", "defect", "code"), backend_closes)
-async def test_backend_close_code_reaches_the_client(ws_url, mint, contract, message, defect, code):
+async def test_backend_close_code_reaches_the_client(exchange, ws_url, mint, contract, message, defect, code):
     """The trading-service's 4001 and 4003 reach the client unchanged, never as 1006."""
     ex = await exchange(ws_url, message or auth_message(contract, mint(defect)))
     assert ex.close_code == code, explain(
@@ -131,7 +131,7 @@ async def test_backend_close_code_reaches_the_client(ws_url, mint, contract, mes
     )
 
 
-async def test_large_message_crosses_intact(ws_url, mint, contract):
+async def test_large_message_crosses_intact(exchange, ws_url, mint, contract):
     """A large message (1 MiB, or the contract's smaller limit; 64 KiB with none) and its answer cross Nginx
     byte for byte."""
     size = crossing_bytes(contract)
@@ -146,7 +146,7 @@ async def test_large_message_crosses_intact(ws_url, mint, contract):
     )
 
 
-async def test_thousand_messages_arrive_in_order(ws_url, mint, contract):
+async def test_thousand_messages_arrive_in_order(exchange, ws_url, mint, contract):
     """1,000 messages sent back to back are all answered, in the order they were sent."""
     symbols = [f"S{n:04d}" for n in range(1000)]
     subscribes = [json.dumps({"type": "subscribe", "symbol": symbol}) for symbol in symbols]
@@ -162,7 +162,8 @@ async def test_thousand_messages_arrive_in_order(ws_url, mint, contract):
 
 async def _pushed_frames(probe: Probe) -> Exchange:
     push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
-    return await exchange(probe.ws_url, auth_message(probe.contract, probe.mint()), push, max_frames=1 + PUSH_COUNT)
+    auth = auth_message(probe.contract, probe.mint())
+    return await probe.exchange(probe.ws_url, auth, push, max_frames=1 + PUSH_COUNT)
 
 
 @starts_early(_pushed_frames)
@@ -198,7 +199,7 @@ def _closing_at_first_ping(pings: list[float]) -> type[ClientConnection]:
 async def _first_ping(probe: Probe) -> tuple[Exchange, float | None]:
     pings: list[float] = []
     opened = time.monotonic()
-    ex = await exchange(
+    ex = await probe.exchange(
         probe.ws_url,
         auth_message(probe.contract, probe.mint()),
         wait=probe.contract.server_ping_interval + SHORT,

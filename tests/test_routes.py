@@ -12,7 +12,6 @@ from fixtures.policy import FINDING
 from fixtures.report import explain
 from fixtures.route_map import concrete, location_fix, pattern
 from fixtures.routes import route_of
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("endpoint")
 
@@ -40,7 +39,7 @@ def test_contract_route_lands_in_a_websocket_location(route, route_map, gate_opt
 
 
 @parametrize_from_contract("route", routes)
-async def test_contract_route_upgrades_through_nginx(route, stack, ws_url, mint, contract, requires_stub):
+async def test_contract_route_upgrades_through_nginx(exchange, route, stack, ws_url, mint, contract, requires_stub):
     """A handshake through Nginx on the route, dynamic segments filled in, answers 101, authenticates as the
     route says (first message or query token), and reaches the trading-service on that very path."""
     path = concrete(route.path)

@@ -6,7 +6,7 @@ from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("token-claims")
 
@@ -71,7 +71,7 @@ def _snake_case_fix(contract) -> str:
 
 
 @pytest.mark.valid_path
-async def test_valid_token_authenticates_with_its_user_id(ws_url, mint, contract):
+async def test_valid_token_authenticates_with_its_user_id(exchange, ws_url, mint, contract):
     """The user-service's token (--token's, or one the gate mints) gives auth_success carrying its userId as an
     integer user_id."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
@@ -86,7 +86,7 @@ async def test_valid_token_authenticates_with_its_user_id(ws_url, mint, contract
     )
 
 
-async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint, contract):
+async def test_snake_case_claims_follow_the_contract_policy(exchange, ws_url, mint, contract):
     """Legacy snake_case claims (user_id, membership_level) get an error frame, then 4003, under the contract's
     default policy (snake_case_claims = "reject"); under "accept" they authenticate."""
     token = mint("snake-case-claims")
@@ -105,7 +105,7 @@ async def test_snake_case_claims_follow_the_contract_policy(ws_url, mint, contra
 async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
     contract, token = probe.contract, probe.mint(defect)
     async with probe.few_at_a_time:
-        return await exchange(probe.ws_url, auth_message(contract, token), until=(contract.auth_success_type,))
+        return await probe.exchange(probe.ws_url, auth_message(contract, token), until=(contract.auth_success_type,))
 
 
 @starts_early(_defective_token)  # a service that answers but never closes makes each of them wait for a close

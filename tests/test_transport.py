@@ -12,7 +12,7 @@ from fixtures.contract import auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.policy import FINDING
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("security")
 
@@ -79,7 +79,7 @@ OVERSIZED_MESSAGES = [
 
 
 @pytest.mark.parametrize("raw", INVALID_UTF8)
-async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
+async def test_invalid_utf8_text_is_closed_with_1007(exchange, ws_url, raw):
     """A text frame that is not UTF-8 closes the connection with 1007 and nothing else."""
     ex = await exchange(ws_url, InvalidUtf8(raw), create_connection=RawTextConnection)
     assert (ex.types, ex.close_code) == ([], INVALID_DATA), explain(
@@ -92,7 +92,7 @@ async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
 
 @CONTRACT_LIMIT
 @pytest.mark.parametrize("message_over", OVERSIZED_MESSAGES)
-async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, contract, message_over):
+async def test_message_over_the_size_limit_is_closed_with_1009(exchange, ws_url, contract, message_over):
     """A message one byte over the contract's limit, whole or in fragments, closes the connection with 1009."""
     limit = contract.max_message_bytes
     ex = await exchange(ws_url, message_over(limit))
@@ -106,7 +106,7 @@ async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, contract,
 
 
 @CONTRACT_LIMIT
-async def test_message_at_the_size_limit_is_answered(ws_url, mint, contract):
+async def test_message_at_the_size_limit_is_answered(exchange, ws_url, mint, contract):
     """A message of exactly the contract's size limit is taken and answered."""
     limit = contract.max_message_bytes
     ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(limit), max_frames=2)
@@ -120,7 +120,7 @@ async def test_message_at_the_size_limit_is_answered(ws_url, mint, contract):
     )
 
 
-async def test_message_size_is_reported_without_a_contract_limit(ws_url, mint, contract, request):
+async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_url, mint, contract, request):
     """A 64 KiB message is answered; without max_message_bytes in the contract, what the service does with
     16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
     answered_bytes = min(64 * 1024, contract.max_message_bytes or 64 * 1024)  # a message every service takes
@@ -142,8 +142,8 @@ async def test_message_size_is_reported_without_a_contract_limit(ws_url, mint, c
 
 
 async def _crowd_then_client(probe: Probe) -> tuple[list[Exchange], Exchange]:
-    crowd = [asyncio.create_task(exchange(probe.ws_url, wait=probe.auth_wait)) for _ in range(CROWD)]
-    client = await exchange(probe.ws_url, auth_message(probe.contract, probe.mint()), PING, max_frames=2)
+    crowd = [asyncio.create_task(probe.exchange(probe.ws_url, wait=probe.auth_wait)) for _ in range(CROWD)]
+    client = await probe.exchange(probe.ws_url, auth_message(probe.contract, probe.mint()), PING, max_frames=2)
     return await asyncio.gather(*crowd), client
 
 
