@@ -79,7 +79,7 @@ def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, contr
     """An authenticated session answers ping after `nginx -s reload`; with worker_shutdown_timeout, it lives that
     long after the reload, which is a finding when it is shorter than the contract's session lifetime."""
     seen = early_outcome
-    main = gate_options.main_settings()
+    main = gate_options.main
     pong = contract.after_auth_types["ping"]
     assert (seen.error, seen.before, seen.after) == (None, contract.auth_success_type, pong), (
         f"[proxy-upgrade] a session authenticated before `nginx -s reload` answered {seen.after!r} to ping after it "
