@@ -4,14 +4,14 @@ live) and what the real Nginx, time-scaled, shows of the same request, aspect by
 ground truth: a disagreement is a bug in the static check or in the gate's reading of the file."""
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fixtures.contract import auth_message, load_contract
 from fixtures.idle_check import hold_idle, plan_idle
 from fixtures.local_stack import scaled
-from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, lint_site, read_timeout_at
-from fixtures.nginx_site import find_location_chain, load_site, reached_server
+from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site, read_timeout_at
+from fixtures.nginx_site import find_location_chain
 from fixtures.options import GateOptions
 from fixtures.timeouts import LONG
 from fixtures.tokens import TokenFactory
@@ -52,18 +52,10 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
     contract = load_contract(contract_file)
     options = GateOptions.local_stub(site_file, contract, prefix)
-    site = load_site(site_file, prefix)
-    origin, server = reached_server(site, None)
+    site, origin, server = options.site.site, options.site.origin, options.site.server
+    rules = replace(ServiceRules.of(contract), forwarded_headers=())
     findings = lint_site(
-        site,
-        server,
-        origin.scheme,
-        contract.ws_path,
-        contract.trading_address,
-        options.nginx_version,
-        forwarded_headers=(),
-        server_ping_interval=contract.server_ping_interval,
-        idle_horizon=contract.session_lifetime,
+        site, server, origin.scheme, contract.ws_path, contract.trading_address, options.nginx_version, rules
     )
     failed = {finding.rule for finding in findings if finding.severity == FAILURE}
     comparison = Comparison(site_file, {aspect: not (rules & failed) for aspect, rules in ASPECTS.items()})
