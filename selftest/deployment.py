@@ -10,6 +10,7 @@ from fixtures.contract import Contract, load_contract
 from fixtures.local_stack import running_nginx, running_service
 from fixtures.nginx_rewrite import serve
 from fixtures.nginx_runtime import installed_prefix
+from fixtures.nginx_site import read_site
 
 SECRET = secrets.token_urlsafe(48)
 
@@ -31,7 +32,7 @@ def deployment(
     }
     prefix = workdir / "nginx"
     prefix.mkdir()
-    served = serve(site_file, installed_prefix(), None, prefix)
+    served = serve(read_site(site_file, installed_prefix(), None), prefix)
     with (
         running_service(service_argv, service_env, workdir / "service.log", "the trading-service") as backend,
         running_nginx(prefix, served, backend, contract.trading_address) as (proxy, _),

@@ -4,14 +4,14 @@ live) and what the real Nginx, time-scaled, shows of the same request, aspect by
 ground truth: a disagreement is a bug in the static check or in the gate's reading of the file."""
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fixtures.contract import auth_message, load_contract
 from fixtures.idle_check import hold_idle, plan_idle
 from fixtures.local_stack import scaled
-from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, lint_site, read_timeout_at
-from fixtures.nginx_site import find_location_chain, load_site, reached_server
+from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site, read_timeout_at
+from fixtures.nginx_site import find_location_chain
 from fixtures.options import GateOptions
 from fixtures.timeouts import LONG
 from fixtures.tokens import TokenFactory
@@ -52,18 +52,10 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
     contract = load_contract(contract_file)
     options = GateOptions.local_stub(site_file, contract, prefix)
-    site = load_site(site_file, prefix)
-    origin, server = reached_server(site, None)
+    site, origin, server = options.site.site, options.site.origin, options.site.server
+    rules = replace(ServiceRules.of(contract), forwarded_headers=())
     findings = lint_site(
-        site,
-        server,
-        origin.scheme,
-        contract.ws_path,
-        contract.trading_address,
-        options.nginx_version,
-        forwarded_headers=(),
-        server_ping_interval=contract.server_ping_interval,
-        idle_horizon=contract.session_lifetime,
+        site, server, origin.scheme, contract.ws_path, contract.trading_address, options.nginx_version, rules
     )
     failed = {finding.rule for finding in findings if finding.severity == FAILURE}
     comparison = Comparison(site_file, {aspect: not (rules & failed) for aspect, rules in ASPECTS.items()})
@@ -77,8 +69,8 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     plan = plan_idle(timeout[0] if timeout else 60.0, contract.server_ping_interval, contract.session_lifetime)
     with scaled(options, plan) as stack:
         mint = TokenFactory(options.jwt_secret, contract)
-        dial = {"host": stack.proxy.rsplit(":", 1)[0], "port": int(stack.proxy.rsplit(":", 1)[1]), "ssl": stack.tls()}
-        handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, **dial))
+        settings = stack.dial_settings(origin=None)
+        handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, settings=settings))
         records = stack.handshakes(handshake.probe)
         if not records:
             comparison.nginx["reaches-the-service"] = False
@@ -102,11 +94,11 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
             idle = asyncio.run(
                 hold_idle(
                     stack.ws_url(contract.ws_path),
-                    (auth_message(mint()), contract.auth_success_type),
+                    (auth_message(contract, mint()), contract.auth_success_type),
                     probe,
                     plan,
                     LONG,
-                    **dial,
+                    settings,
                 )
             )
             comparison.nginx["idle-session-lives"] = idle.alive

@@ -24,7 +24,7 @@ from pathlib import Path
 import crossplane
 import pytest
 
-from fixtures.contract import CONTRACT
+from fixtures.contract import load_contract
 from fixtures.local_stack import running_service
 from fixtures.nginx_runtime import installed_prefix
 from fixtures.nginx_site import Server, Site, find_location_chain, load_site, reached_server
@@ -121,7 +121,7 @@ def moved(prefix: str) -> Edit:
 def _websocket_location(site: Site) -> tuple[Server, dict]:
     """The server the page origin reaches, and its location for the WebSocket path."""
     _, server = reached_server(site, None)
-    return server, find_location_chain(server, CONTRACT.ws_path)[-1]
+    return server, find_location_chain(server, load_contract().ws_path)[-1]
 
 
 def in_location(edit: Edit) -> SiteEdit:

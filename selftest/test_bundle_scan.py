@@ -1,16 +1,18 @@
 """The bundle scan gives each built frontend its verdict, whatever the minifier; the gate fails on bad
 ones; the gate's browser reaches nothing but the stack."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Error as PlaywrightError
 
 from fixtures.bundle_scan import scan_bundle
-from fixtures.contract import CONTRACT
+from fixtures.contract import load_contract
 from selftest.gate_run import run_gate
 
 BUNDLES = Path(__file__).parent / "bundles"
+DEFAULT_CONTRACT = load_contract()
 SCAN_TESTS = "tests/test_frontend.py::test_bundle_"
 BUILT_PAGE_TEST = "tests/test_frontend.py::test_built_page_in_the_browser_dials_only_the_contract_endpoint"
 # The gate's frontend tests only, as `make frontend-check` runs them.
@@ -116,7 +118,7 @@ SNIPPETS = [
 @pytest.mark.parametrize(("bundle", "expected"), BUILT_BUNDLES)
 def test_built_bundle_gets_its_verdict(bundle, expected):
     """Each hand-built dist/ folder gets exactly its findings: rule and file."""
-    findings = scan_bundle(BUNDLES / bundle)
+    findings = scan_bundle(BUNDLES / bundle, DEFAULT_CONTRACT)
     assert {(finding.rule, finding.file) for finding in findings} == expected, findings
 
 
@@ -124,26 +126,25 @@ def test_built_bundle_gets_its_verdict(bundle, expected):
 def test_minified_variant_gets_its_verdict(tmp_path, code, expected):
     """Quote styles, templates, concatenation and key styles give the same verdict as the plain form."""
     (tmp_path / "app.js").write_text(code)
-    assert {finding.rule for finding in scan_bundle(tmp_path)} == expected
+    assert {finding.rule for finding in scan_bundle(tmp_path, DEFAULT_CONTRACT)} == expected
 
 
 def test_finding_locates_its_excerpt_by_byte_offset(tmp_path):
     """A finding's offset counts bytes, so it points at the excerpt after multi-byte characters too."""
     code = f'const m="Verbindung zum Börsen-Feed";{GOOD}new WebSocket(o+"/api/v1/ai/ws/chat");{AUTH}'
     (tmp_path / "app.js").write_bytes(code.encode())
-    [finding] = scan_bundle(tmp_path)
+    [finding] = scan_bundle(tmp_path, DEFAULT_CONTRACT)
     assert code.encode()[finding.offset :].startswith(b"/api/v1/ai/ws/chat"), finding
     assert "/api/v1/ai/ws/chat" in finding.excerpt
 
 
-def test_scan_reads_the_contract_a_contract_file_set(tmp_path, monkeypatch):
-    """--contract is applied after the scanner loads: its path and trading port still reach the rules and fixes."""
-    monkeypatch.setattr(CONTRACT, "ws_path", "/ws/live")
-    monkeypatch.setattr(CONTRACT, "trading_address", "127.0.0.1:9100")
+def test_scan_reads_the_contract_it_is_given(tmp_path):
+    """Another contract's path and trading port reach the rules and fixes."""
+    live = replace(DEFAULT_CONTRACT, ws_path="/ws/live", trading_address="127.0.0.1:9100")
     (tmp_path / "app.js").write_text(f'{GOOD}new WebSocket(o+"/ws/realtime");new WebSocket(`ws://${{h}}:9100`);{AUTH}')
-    found = {(finding.rule, finding.fix) for finding in scan_bundle(tmp_path)}
-    live = "window.location.origin.replace(/^http/, 'ws') + '/ws/live'"
-    expected = {("wrong-endpoint", f"dial {live}"), ("fixed-port", f"derive the URL from the page origin: {live}")}
+    found = {(finding.rule, finding.fix) for finding in scan_bundle(tmp_path, live)}
+    url = "window.location.origin.replace(/^http/, 'ws') + '/ws/live'"
+    expected = {("wrong-endpoint", f"dial {url}"), ("fixed-port", f"derive the URL from the page origin: {url}")}
     assert expected <= found, found
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import local_stack
-from fixtures.contract import CONTRACT
+from fixtures.contract import load_contract
 from fixtures.load import CONNECT, LOCUSTFILE, PING, ROOT
 from fixtures.nginx_runtime import installed_prefix, nginx_binary
 from fixtures.options import DEFAULT_SITE, GateOptions
@@ -29,7 +29,7 @@ requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not in
 @pytest.fixture
 def loopback_stack(pytestconfig):
     """Nginx on the production site file in front of the stub, and the stub's JWT secret."""
-    gate = GateOptions.local_stub(DEFAULT_SITE, CONTRACT, installed_prefix(), load=SESSIONS)
+    gate = GateOptions.local_stub(DEFAULT_SITE, load_contract(), installed_prefix(), load=SESSIONS)
     with local_stack.start(gate, pytestconfig) as stack:
         yield stack, gate.jwt_secret
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.nginx_lint import ADVICE, FAILURE, INFORMATION, Finding, format_findings, lint_site_file
+from fixtures.nginx_lint import ADVICE, FAILURE, INFORMATION, Finding, ServiceRules, format_findings, lint_site_file
 
 CONFS = Path(__file__).parent / "confs"
 # Site files as teams write them, with the Nginx prefix their relative includes resolve against.
@@ -17,7 +17,7 @@ DEBIAN_12_NGINX = "1.22.1"
 
 def lint(site: Path, origin: str | None = None, nginx_version: str | None = DEBIAN_12_NGINX, **rules) -> list[Finding]:
     """The static check of `site` with the contract's endpoint and trading-service address."""
-    return lint_site_file(site, PREFIX, origin, "/ws/realtime", "127.0.0.1:8001", nginx_version, **rules)
+    return lint_site_file(site, PREFIX, origin, "/ws/realtime", "127.0.0.1:8001", nginx_version, ServiceRules(**rules))
 
 
 def verdict(findings: list[Finding]) -> list[tuple]:

@@ -12,7 +12,7 @@ from fixtures import nginx_runtime
 from fixtures.errors import GateSetupError
 from fixtures.nginx_rewrite import REFUSING_ADDRESS, rewrite_site, serve
 from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_seconds, reached_server
+from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_seconds, reached_server, read_site
 from fixtures.tls import TlsFiles, mint
 
 CONFS = Path(__file__).parent / "confs"
@@ -137,7 +137,7 @@ def test_rewrite_evaluates_variables_and_moves_logs():
 def test_rewritten_site_passes_nginx_t(tmp_path, site):
     """The rewritten site, with a certificate minted for it when it speaks TLS, is a configuration the real
     nginx accepts: every file of the corpus can be served."""
-    served = serve(site, PREFIX, None, tmp_path)
+    served = serve(read_site(site, PREFIX, None), tmp_path)
     listens = {port: f"127.0.0.1:{50000 + index}" for index, port in enumerate(served.ports)}
     text = rewrite_site(served.site, listens, TRADING, BACKEND, tmp_path, served.tls).text
     check_config(write_main_conf(tmp_path, text), tmp_path)

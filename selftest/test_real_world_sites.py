@@ -10,7 +10,7 @@ import pytest
 from fixtures.errors import GateSetupError
 from fixtures.nginx_rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, serve
 from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, same_address
+from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, read_site, same_address
 from fixtures.timeouts import SHORT
 from selftest.gate_run import run_gate
 
@@ -151,7 +151,7 @@ def test_regex_pcre_rejects_names_its_file_and_line(tmp_path):
 def test_rewrite_moves_production_addresses_and_nginx_accepts_it(tmp_path, site, trading_address, changes):
     """The trading-service's address goes to the backend, every other host to an address that refuses
     connections, each said in one line; the real nginx accepts the result."""
-    served = serve(SITES / site, PREFIX, None, tmp_path)
+    served = serve(read_site(SITES / site, PREFIX, None), tmp_path)
     rewritten = rewrite_site(served.site, LISTENS, trading_address, BACKEND, tmp_path, served.tls)
     unsaid = {
         line: expected

@@ -4,43 +4,50 @@ import json
 
 import pytest
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
+from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
-AUTH = CONTRACT.auth_type
-BAD_FIRST_MESSAGES = [
-    pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
-    pytest.param(json.dumps({"type": AUTH.upper(), "token": "{token}"}), id="upper-case-auth"),
-    pytest.param(json.dumps({"type": "login", "token": "{token}"}), id="login"),
-    pytest.param(json.dumps({"token": "{token}"}), id="no-type"),
-    pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), id="subscribe-before-auth"),
-    pytest.param(json.dumps({"type": "ping"}), id="ping-before-auth"),
-    pytest.param(json.dumps({"type": AUTH}), id="missing-token"),
-    pytest.param(json.dumps({"type": AUTH, "token": ""}), id="empty-token"),
-    pytest.param(json.dumps({"type": AUTH, "token": None}), id="null-token"),
-    pytest.param(json.dumps({"type": AUTH, "token": 123}), id="numeric-token"),
-    pytest.param(json.dumps({"type": AUTH, "token": {}}), id="object-token"),
-    pytest.param("auth {token}", id="not-json"),
-    pytest.param("", id="empty-text-frame"),
-    pytest.param("[]", id="json-array"),
-    pytest.param('"auth"', id="json-string"),
-    pytest.param("1", id="json-number"),
-    pytest.param("null", id="json-null"),
-    pytest.param("[" * 100_000, id="deeply-nested-json"),
-    pytest.param(json.dumps({"type": AUTH, "token": "{token}"}).encode(), id="binary-frame"),
-]
+
+def bad_first_messages(contract) -> list:
+    """First frames that are not the contract's auth message ({token} stands for a valid token)."""
+    auth = contract.auth_type
+    return [
+        pytest.param(json.dumps({"type": "authenticate", "token": "{token}"}), id="authenticate-of-the-outage"),
+        pytest.param(json.dumps({"type": auth.upper(), "token": "{token}"}), id="upper-case-auth"),
+        pytest.param(json.dumps({"type": "login", "token": "{token}"}), id="login"),
+        pytest.param(json.dumps({"token": "{token}"}), id="no-type"),
+        pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), id="subscribe-before-auth"),
+        pytest.param(json.dumps({"type": "ping"}), id="ping-before-auth"),
+        pytest.param(json.dumps({"type": auth}), id="missing-token"),
+        pytest.param(json.dumps({"type": auth, "token": ""}), id="empty-token"),
+        pytest.param(json.dumps({"type": auth, "token": None}), id="null-token"),
+        pytest.param(json.dumps({"type": auth, "token": 123}), id="numeric-token"),
+        pytest.param(json.dumps({"type": auth, "token": {}}), id="object-token"),
+        pytest.param("auth {token}", id="not-json"),
+        pytest.param("", id="empty-text-frame"),
+        pytest.param("[]", id="json-array"),
+        pytest.param('"auth"', id="json-string"),
+        pytest.param("1", id="json-number"),
+        pytest.param("null", id="json-null"),
+        pytest.param("[" * 100_000, id="deeply-nested-json"),
+        pytest.param(json.dumps({"type": auth, "token": "{token}"}).encode(), id="binary-frame"),
+    ]
 
 
 @pytest.mark.valid_path
-async def test_auth_message_is_accepted(ws_url, mint):
+async def test_auth_message_is_accepted(exchange, ws_url, mint, contract):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
-    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
-    assert ex.types == [CONTRACT.auth_success_type], explain(
-        "auth-message", ex, "the contract's auth message was not accepted", f'send {{"type": "{AUTH}", "token": <JWT>}}'
+    ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
+    assert ex.types == [contract.auth_success_type], explain(
+        "auth-message",
+        ex,
+        "the contract's auth message was not accepted",
+        f'send {{"type": "{contract.auth_type}", "token": <JWT>}}',
     )
 
 
@@ -50,35 +57,35 @@ async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
         message.replace(b"{token}", token.encode()) if isinstance(message, bytes) else message.replace("{token}", token)
     )
     async with probe.few_at_a_time:
-        return await exchange(probe.ws_url, first)
+        return await probe.exchange(probe.ws_url, first)
 
 
 @starts_early(_first_message)  # a service that leaves the socket open makes each of them wait for a close
-@pytest.mark.parametrize("message", BAD_FIRST_MESSAGES)
-def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, message):
+@parametrize_from_contract("message", bad_first_messages)
+def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, contract, message):
     """A first frame that is not the contract's auth message gets an error frame, then close 4001."""
     ex = early_outcome
-    expected = ([CONTRACT.error_type], CONTRACT.close_bad_message)
+    expected = ([contract.error_type], contract.close_bad_message)
     left_open = ex.status == 101 and ex.close_code is None
     assert (ex.types, ex.close_code) == expected, explain(
         "auth-message",
         ex,
         "the trading-service did not refuse a first frame that breaks the auth contract"
         + (": it left the socket open" if left_open else ""),
-        f"answer a first frame that is no auth message with an error frame and close {CONTRACT.close_bad_message}"
+        f"answer a first frame that is no auth message with an error frame and close {contract.close_bad_message}"
         + (", never leave the socket open" if left_open else "; the frontend must send the auth message first"),
     )
 
 
 async def _send_nothing(probe: Probe) -> Exchange:
-    return await exchange(probe.ws_url, wait=probe.auth_wait)
+    return await probe.exchange(probe.ws_url, wait=probe.auth_wait)
 
 
 @starts_early(_send_nothing)
-def test_silent_client_is_closed_by_the_auth_timeout(ws_url, early_outcome, gate_options):
+def test_silent_client_is_closed_by_the_auth_timeout(ws_url, early_outcome, contract, gate_options):
     """A client that sends nothing gets an error frame, then 4001, once the auth timeout has passed."""
     ex = early_outcome
-    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+    assert (ex.types, ex.close_code) == ([contract.error_type], contract.close_bad_message), explain(
         "auth-message",
         ex,
         f"the trading-service kept a silent client for more than {gate_options.auth_timeout:g} s",

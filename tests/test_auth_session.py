@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
+from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -21,22 +22,20 @@ FRAGMENTINGS = [
     pytest.param(lambda message: ["", message, ""], id="empty-first-and-last-fragments"),
 ]
 
-# A message on an authenticated session and the type of its answer.
-SESSION_MESSAGES = [
-    pytest.param(PING, CONTRACT.after_auth_types["ping"], id="ping"),
-    pytest.param(
-        json.dumps({"type": "subscribe", "symbol": "AAPL"}), CONTRACT.after_auth_types["subscribe"], id="subscribe"
-    ),
-    pytest.param(
-        json.dumps({"type": "unsubscribe", "symbol": "AAPL"}),
-        CONTRACT.after_auth_types["unsubscribe"],
-        id="unsubscribe",
-    ),
-    pytest.param(json.dumps({"type": "get_stats"}), CONTRACT.after_auth_types["get_stats"], id="get-stats"),
-    pytest.param(json.dumps({"type": "order", "symbol": "AAPL"}), CONTRACT.error_type, id="unknown-type"),
-    pytest.param("not json", CONTRACT.error_type, id="not-json"),
-    pytest.param("[]", CONTRACT.error_type, id="json-array"),
-]
+
+def session_messages(contract) -> list:
+    """A message on an authenticated session and the type of its answer."""
+    answers = contract.after_auth_types
+    return [
+        pytest.param(PING, answers["ping"], id="ping"),
+        pytest.param(json.dumps({"type": "subscribe", "symbol": "AAPL"}), answers["subscribe"], id="subscribe"),
+        pytest.param(json.dumps({"type": "unsubscribe", "symbol": "AAPL"}), answers["unsubscribe"], id="unsubscribe"),
+        pytest.param(json.dumps({"type": "get_stats"}), answers["get_stats"], id="get-stats"),
+        pytest.param(json.dumps({"type": "order", "symbol": "AAPL"}), contract.error_type, id="unknown-type"),
+        pytest.param("not json", contract.error_type, id="not-json"),
+        pytest.param("[]", contract.error_type, id="json-array"),
+    ]
+
 
 # The token of a second auth message: the session's own again, or another user's valid one.
 SECOND_TOKENS = [
@@ -54,10 +53,10 @@ TOKEN_ELSEWHERE = {
 
 
 @pytest.mark.parametrize("fragment", FRAGMENTINGS)
-async def test_fragmented_auth_message_authenticates(ws_url, mint, fragment):
+async def test_fragmented_auth_message_authenticates(exchange, ws_url, mint, contract, fragment):
     """An auth message sent as one message in several fragments is reassembled and authenticates."""
-    ex = await exchange(ws_url, fragment(auth_message(mint())), until=(CONTRACT.auth_success_type,))
-    assert ex.types == [CONTRACT.auth_success_type], explain(
+    ex = await exchange(ws_url, fragment(auth_message(contract, mint())), until=(contract.auth_success_type,))
+    assert ex.types == [contract.auth_success_type], explain(
         "auth-message",
         ex,
         "a fragmented auth message did not authenticate",
@@ -65,13 +64,13 @@ async def test_fragmented_auth_message_authenticates(ws_url, mint, fragment):
     )
 
 
-@pytest.mark.parametrize(("message", "answer"), SESSION_MESSAGES)
-async def test_authenticated_session_answers_and_stays_open(ws_url, mint, message, answer):
+@parametrize_from_contract(("message", "answer"), session_messages)
+async def test_authenticated_session_answers_and_stays_open(exchange, ws_url, mint, contract, message, answer):
     """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
     stays open: a ping after it is answered."""
-    ex = await exchange(ws_url, auth_message(mint()), message, PING, max_frames=3)
+    ex = await exchange(ws_url, auth_message(contract, mint()), message, PING, max_frames=3)
     assert (ex.types, ex.close_code) == (
-        [CONTRACT.auth_success_type, answer, CONTRACT.after_auth_types["ping"]],
+        [contract.auth_success_type, answer, contract.after_auth_types["ping"]],
         None,
     ), explain(
         "auth-message",
@@ -83,12 +82,13 @@ async def test_authenticated_session_answers_and_stays_open(ws_url, mint, messag
 
 
 @pytest.mark.parametrize("second", SECOND_TOKENS)
-async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
+async def test_second_auth_is_refused_and_the_user_stays(exchange, ws_url, mint, contract, second):
     """A second auth message, even with another user's valid token, gets an error frame, never a second
     auth_success: the session stays open as the user it authenticated first."""
-    ex = await exchange(ws_url, auth_message(mint()), auth_message(mint(second)), PING, max_frames=3)
+    first, again = auth_message(contract, mint()), auth_message(contract, mint(second))
+    ex = await exchange(ws_url, first, again, PING, max_frames=3)
     user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
-    expected_types = [CONTRACT.auth_success_type, CONTRACT.error_type, CONTRACT.after_auth_types["ping"]]
+    expected_types = [contract.auth_success_type, contract.error_type, contract.after_auth_types["ping"]]
     assert (ex.types, user, ex.close_code) == (expected_types, int(mint.user_id), None), explain(
         "auth-message",
         ex,
@@ -99,17 +99,17 @@ async def test_second_auth_is_refused_and_the_user_stays(ws_url, mint, second):
 
 async def _token_elsewhere(probe: Probe) -> dict[str, Exchange]:
     tries = {place: put(probe.ws_url, probe.mint()) for place, put in TOKEN_ELSEWHERE.items()}
-    done = await asyncio.gather(*(exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
+    done = await asyncio.gather(*(probe.exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
     return dict(zip(tries, done, strict=True))
 
 
 @starts_early(_token_elsewhere)
-def test_token_outside_the_auth_message_authenticates_nobody(ws_url, early_outcome, gate_options):
+def test_token_outside_the_auth_message_authenticates_nobody(ws_url, early_outcome, contract, gate_options):
     """A token in the query string, an Authorization header or a cookie, with no auth message, authenticates
     nobody: each connection is closed by the auth timeout with an error frame and 4001."""
     exchanges = early_outcome
     outcomes = {place: (ex.types, ex.close_code) for place, ex in exchanges.items()}
-    expected = dict.fromkeys(exchanges, ([CONTRACT.error_type], CONTRACT.close_bad_message))
+    expected = dict.fromkeys(exchanges, ([contract.error_type], contract.close_bad_message))
     wrong = next((place for place in exchanges if outcomes[place] != expected[place]), None)
     assert outcomes == expected, explain(
         "auth-message",

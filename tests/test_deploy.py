@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.policy import FINDING
 from fixtures.timeouts import LONG, SHORT
@@ -18,7 +18,6 @@ from fixtures.wsclient import NO_CLOSE_FRAME, dial
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
-PONG = CONTRACT.after_auth_types["ping"]
 RELOADED = "gracefully shutting down"  # what each old worker logs once a reload has replaced it
 
 
@@ -53,8 +52,8 @@ async def _across_a_reload(probe: Probe) -> AcrossAReload:
     seen = AcrossAReload()
     shutdown = probe.main.worker_shutdown_timeout
     try:
-        async with dial(probe.ws_url) as ws:
-            await ws.send(auth_message(probe.mint()))
+        async with dial(probe.ws_url, probe.dial_settings) as ws:
+            await ws.send(auth_message(probe.contract, probe.mint()))
             seen.before = await _answer(ws)
             await asyncio.to_thread(_reload, probe.stack.reload_command, probe.stack.error_log)
             reloaded = time.monotonic()
@@ -76,12 +75,13 @@ def requires_reload(stack) -> None:
 
 
 @starts_early(_across_a_reload)
-def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, gate_options, request):
+def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, contract, gate_options, request):
     """An authenticated session answers ping after `nginx -s reload`; with worker_shutdown_timeout, it lives that
     long after the reload, which is a finding when it is shorter than the contract's session lifetime."""
     seen = early_outcome
-    main = gate_options.main_settings()
-    assert (seen.error, seen.before, seen.after) == (None, CONTRACT.auth_success_type, PONG), (
+    main = gate_options.main
+    pong = contract.after_auth_types["ping"]
+    assert (seen.error, seen.before, seen.after) == (None, contract.auth_success_type, pong), (
         f"[proxy-upgrade] a session authenticated before `nginx -s reload` answered {seen.after!r} to ping after it "
         f"({seen.error or 'no error'})\nfix:  reload Nginx (never restart it) to deploy a site file, so old workers "
         "keep their sessions"
@@ -93,12 +93,12 @@ def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, gate_
         f"[proxy-upgrade] {where}: worker_shutdown_timeout {main.worker_shutdown_timeout:g}s, but the session "
         f"lived {seen.survived} s after the reload"
     )
-    if seen.survived < CONTRACT.session_lifetime:
+    if seen.survived < contract.session_lifetime:
         request.node.user_properties.append(
             (
                 FINDING,
                 f"{where}: worker_shutdown_timeout ends live sessions {seen.survived:.1f} s after a reload (the "
-                f"contract expects sessions of {CONTRACT.session_lifetime:g} s; the client saw close "
+                f"contract expects sessions of {contract.session_lifetime:g} s; the client saw close "
                 f"{seen.close_code}): the frontend must reconnect with backoff on close",
             )
         )

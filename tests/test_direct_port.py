@@ -3,12 +3,11 @@
 import pytest
 
 from fixtures.report import explain
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("direct-port")
 
 
-async def test_trading_service_port_is_closed_to_clients(stack, gate_options):
+async def test_trading_service_port_is_closed_to_clients(exchange, stack, gate_options):
     """On the deployment's host, the trading-service's own port does not upgrade a WebSocket."""
     if stack.name != "external":
         pytest.skip("not run: on the gate's own stacks the client shares the loopback with the backend")

@@ -3,26 +3,28 @@
 import pytest
 
 from fixtures.bundle_scan import origin_url
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
+from fixtures.options import parametrize_from_contract
 from fixtures.report import explain, fail_unless_upgraded
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("endpoint")
 
-# From the contract (wrong_paths): the outage's /api/v1/ai/ws/chat and near misses of /ws/realtime.
-WRONG_ENDPOINTS = [
-    pytest.param(path, id=path.strip("/").replace("/", "-") + ("-trailing-slash" if path.endswith("/") else ""))
-    for path in CONTRACT.wrong_paths
-]
+
+def wrong_endpoints(contract) -> list:
+    """From the contract (wrong_paths): the outage's /api/v1/ai/ws/chat and near misses of /ws/realtime."""
+    return [
+        pytest.param(path, id=path.strip("/").replace("/", "-") + ("-trailing-slash" if path.endswith("/") else ""))
+        for path in contract.wrong_paths
+    ]
 
 
 async def test_realtime_endpoint_upgrades_and_authenticates(
-    stack, mint, gate_options, site_findings, requires_answering_proxy
+    exchange, stack, mint, contract, gate_options, site_findings, requires_answering_proxy
 ):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
-    ex = await exchange(stack.ws_url(), auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    ex = await exchange(stack.ws_url(), auth_message(contract, mint()), until=(contract.auth_success_type,))
     fail_unless_upgraded(ex, stack, gate_options, site_findings)
-    assert ex.types == [CONTRACT.auth_success_type], explain(
+    assert ex.types == [contract.auth_success_type], explain(
         "token-claims",
         ex,
         "the trading-service refused the valid token",
@@ -30,23 +32,25 @@ async def test_realtime_endpoint_upgrades_and_authenticates(
     )
 
 
-@pytest.mark.parametrize("path", WRONG_ENDPOINTS)
-async def test_wrong_endpoint_is_refused_at_the_handshake(stack, mint, path, requires_answering_proxy):
+@parametrize_from_contract("path", wrong_endpoints)
+async def test_wrong_endpoint_is_refused_at_the_handshake(
+    exchange, stack, mint, contract, path, requires_answering_proxy
+):
     """A wrong endpoint never upgrades, so a frontend that dials it fails loudly, as a browser would."""
-    ex = await exchange(stack.ws_url(path), auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    ex = await exchange(stack.ws_url(path), auth_message(contract, mint()), until=(contract.auth_success_type,))
     assert ex.status not in (101, None), explain(
         "endpoint",
         ex,
-        f"{path} {'is unreachable' if ex.error else 'upgrades'}; only {CONTRACT.ws_path} may accept WebSockets",
-        f"serve WebSockets at {CONTRACT.ws_path} only; the frontend must dial {origin_url()}",
+        f"{path} {'is unreachable' if ex.error else 'upgrades'}; only {contract.ws_path} may accept WebSockets",
+        f"serve WebSockets at {contract.ws_path} only; the frontend must dial {origin_url(contract)}",
     )
 
 
-def test_plain_get_is_not_upgraded(stack, requires_answering_proxy):
+def test_plain_get_is_not_upgraded(stack, contract, requires_answering_proxy):
     """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
-    answer = stack.http_get(CONTRACT.ws_path)
+    answer = stack.http_get(contract.ws_path)
     assert 400 <= answer.status < 500, (
-        f"[proxy-upgrade] a plain GET {CONTRACT.ws_path} got HTTP {answer.status} "
+        f"[proxy-upgrade] a plain GET {contract.ws_path} got HTTP {answer.status} "
         f"from {answer.headers.get('Server')}; expected a 4xx (400, 404 or 426)\n"
         "fix:  the WebSocket location must proxy to the trading-service, which refuses non-upgrade requests"
     )

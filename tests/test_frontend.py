@@ -3,19 +3,22 @@ bundle (--frontend-dist) and in a real browser whose page has Nginx's origin."""
 
 import pytest
 
-from fixtures.contract import CONTRACT
 from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain, fail_unless_upgraded
 from fixtures.wsclient import NO_CLOSE_FRAME
 
 
-def in_browser(path: str, auth_type: str) -> pytest.MarkDecorator:
-    """The test's exchange: Chromium, on a page with Nginx's origin, dials `path` and sends `auth_type`."""
+def in_browser(path: str | None = None, auth_type: str | None = None) -> pytest.MarkDecorator:
+    """The test's exchange: Chromium, on a page with Nginx's origin, dials `path` and sends `auth_type` (by
+    default, the contract's)."""
 
     async def dial(probe: Probe):
+        contract = probe.contract
         async with probe.browser.page() as page:
-            return await open_test_page(page, probe.stack, path, auth_type, probe.mint())
+            return await open_test_page(
+                page, probe.stack, contract, path or contract.ws_path, auth_type or contract.auth_type, probe.mint()
+            )
 
     return starts_early(dial)
 
@@ -60,35 +63,35 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
 
 
 @pytest.mark.fault("proxy-upgrade")
-@in_browser(CONTRACT.ws_path, CONTRACT.auth_type)
-def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack, gate_options, site_findings):
+@in_browser()
+def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack, contract, gate_options, site_findings):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
     ex = early_outcome
     fail_unless_upgraded(ex, stack, gate_options, site_findings)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type], None), explain(
+    assert (ex.types, ex.close_code) == ([contract.auth_success_type], None), explain(
         "auth-message", ex, "the browser's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
     )
 
 
 @pytest.mark.fault("endpoint")
-@in_browser("/api/v1/ai/ws/chat", CONTRACT.auth_type)
-def test_browser_dialling_the_outage_endpoint_fails_its_handshake(early_outcome):
+@in_browser("/api/v1/ai/ws/chat")
+def test_browser_dialling_the_outage_endpoint_fails_its_handshake(early_outcome, contract):
     """A page that dials /api/v1/ai/ws/chat sees its WebSocket fail at the handshake, closed 1006 unopened."""
     ex = early_outcome
     assert (ex.status == 101, ex.types, ex.close_code) == (False, [], NO_CLOSE_FRAME), explain(
         "endpoint",
         ex,
         "/api/v1/ai/ws/chat upgrades for the browser",
-        f"serve WebSockets at {CONTRACT.ws_path} only",
+        f"serve WebSockets at {contract.ws_path} only",
     )
 
 
 @pytest.mark.fault("auth-message")
-@in_browser(CONTRACT.ws_path, "authenticate")
-def test_browser_sending_the_outage_auth_type_is_closed_with_4001(ws_url, early_outcome):
+@in_browser(auth_type="authenticate")
+def test_browser_sending_the_outage_auth_type_is_closed_with_4001(ws_url, early_outcome, contract):
     """A page that sends {type: "authenticate"} gets an error frame, then close 4001."""
     ex = early_outcome
-    assert (ex.types, ex.close_code) == ([CONTRACT.error_type], CONTRACT.close_bad_message), explain(
+    assert (ex.types, ex.close_code) == ([contract.error_type], contract.close_bad_message), explain(
         "auth-message",
         ex,
         'the trading-service did not refuse {"type": "authenticate"} from the browser',
@@ -98,8 +101,8 @@ def test_browser_sending_the_outage_auth_type_is_closed_with_4001(ws_url, early_
 
 @pytest.mark.fault("endpoint")
 @starts_early(_built_page_sockets)
-def test_built_page_in_the_browser_dials_only_the_contract_endpoint(frontend_dist, early_outcome, stack):
+def test_built_page_in_the_browser_dials_only_the_contract_endpoint(frontend_dist, early_outcome, stack, contract):
     """The built index.html, on Nginx's origin, opens WebSockets to /ws/realtime on that origin only."""
     sockets = early_outcome
     wrong = [socket for socket in sockets if socket.url != stack.ws_url()]
-    assert wrong == [], "\n".join(socket_report(socket, stack, frontend_dist) for socket in wrong)
+    assert wrong == [], "\n".join(socket_report(socket, stack, frontend_dist, contract) for socket in wrong)

@@ -5,7 +5,6 @@ import pytest
 
 from fixtures.policy import CROSS_SITE_ORIGIN, FINDING
 from fixtures.report import explain
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("security")
 
@@ -25,7 +24,7 @@ OVERSIZED_REQUESTS = [
 ]
 
 
-async def test_cross_site_origin_follows_the_origin_policy(ws_url, origin_policy, request):
+async def test_cross_site_origin_follows_the_origin_policy(exchange, ws_url, origin_policy, request):
     """A handshake from a page on another site gets 403 under enforce; under report a 101 is a finding."""
     ex = await exchange(ws_url, wait=0, origin=CROSS_SITE_ORIGIN)
     assert ex.status in origin_policy.expected, explain(
@@ -45,7 +44,7 @@ async def test_cross_site_origin_follows_the_origin_policy(ws_url, origin_policy
 
 
 @pytest.mark.parametrize(("query", "headers"), OVERSIZED_REQUESTS)
-async def test_oversized_handshake_is_refused(ws_url, query, headers):
+async def test_oversized_handshake_is_refused(exchange, ws_url, query, headers):
     """A request line or header over 8 KiB gets 400, 414 or 431 from Nginx or the service, never an upgrade."""
     ex = await exchange(ws_url + query, wait=0, headers=headers)
     assert ex.status in TOO_LARGE, explain(

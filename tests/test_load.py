@@ -4,7 +4,6 @@ import functools
 
 import pytest
 
-from fixtures.contract import CONTRACT
 from fixtures.load import limit_for, run_locust, write_report
 from fixtures.stack import say
 
@@ -57,7 +56,7 @@ def test_proxy_holds_concurrent_sessions(stack, gate_options, mint, progress_bar
     proxied = run(stack.ws_url(), "nginx", through, connect_to=stack.resolve().get(stack.host), ca_file=stack.ca_file)
     results = [proxied]
     if stack.backend:
-        direct = f"ws://{stack.backend}{CONTRACT.ws_path}"
+        direct = f"ws://{stack.backend}{gate_options.contract.ws_path}"
         results.append(run(direct, "direct", progress_bar("direct to the service")))
     png = write_report(results, reports)
     say(pytestconfig, f"{_line(results, n)} ({png}, Locust's report {reports / 'load-nginx.html'})")

@@ -12,19 +12,17 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
+from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from fixtures.report import explain, fail_unless_upgraded
 from fixtures.timeouts import SHORT
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
-# The largest message the contract lets the gate expect an answer to, up to 1 MiB (64 KiB with no limit set).
-CROSSING_BYTES = min(1024 * 1024, CONTRACT.max_message_bytes or 64 * 1024)
 PUSH_COUNT, PUSH_INTERVAL = 5, 0.1
-PING_INTERVAL = CONTRACT.server_ping_interval  # seconds between the service's own pings; None: it sends none
 
 # What the backend may see of each header Nginx forwards, given the client's request headers, the address Nginx
 # sees it at and the scheme it used, and the line that forwards it. A header the contract names that is not here
@@ -44,20 +42,32 @@ HEADER_RULES = {
     "X-Forwarded-Proto": (lambda client, address, scheme: {scheme}, "proxy_set_header X-Forwarded-Proto $scheme;"),
 }
 RULES_BY_NAME = {name.lower(): rule for name, rule in HEADER_RULES.items()}  # header names ignore case
-# Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs.
-FORWARDED_HEADERS = [
-    pytest.param(
-        header,
-        *RULES_BY_NAME.get(header.lower(), (lambda client, address, scheme: None, f"proxy_set_header {header} ...;")),
-        id=header.lower(),
-    )
-    for header in dict.fromkeys(["Upgrade", "Connection", *CONTRACT.forwarded_headers])
-]
 
-BACKEND_CLOSES = [
-    pytest.param(json.dumps({"type": "authenticate"}), None, CONTRACT.close_bad_message, id="4001"),
-    pytest.param(None, "wrong-aud", CONTRACT.close_bad_token, id="4003"),
-]
+
+def _any_value(header: str) -> tuple:
+    """The rule of a header the contract names that HEADER_RULES does not: it must merely arrive."""
+    return lambda client, address, scheme: None, f"proxy_set_header {header} ...;"
+
+
+def forwarded_headers(contract) -> list:
+    """Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs."""
+    return [
+        pytest.param(header, *RULES_BY_NAME.get(header.lower(), _any_value(header)), id=header.lower())
+        for header in dict.fromkeys(["Upgrade", "Connection", *contract.forwarded_headers])
+    ]
+
+
+def backend_closes(contract) -> list:
+    """What makes the stub close with each of the contract's close codes: a bad first message, a bad token."""
+    return [
+        pytest.param(json.dumps({"type": "authenticate"}), None, contract.close_bad_message, id="4001"),
+        pytest.param(None, "wrong-aud", contract.close_bad_token, id="4003"),
+    ]
+
+
+def crossing_bytes(contract) -> int:
+    """The largest message the contract lets the gate expect an answer to, up to 1 MiB (64 KiB with no limit set)."""
+    return min(1024 * 1024, contract.max_message_bytes or 64 * 1024)
 
 
 def _expected_accept(key: str) -> str:
@@ -78,11 +88,13 @@ def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, gate_options,
     )
 
 
-@pytest.mark.parametrize(("header", "accepted", "fix"), FORWARDED_HEADERS)
-async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requires_stub, header, accepted, fix):
+@parametrize_from_contract(("header", "accepted", "fix"), forwarded_headers)
+async def test_backend_receives_the_forwarded_header(
+    exchange, stack, ws_url, mint, contract, requires_stub, header, accepted, fix
+):
     """The trading-service sees each header Nginx must forward (the upgrade's, and those the contract's
     forwarded_headers names), with the client's values."""
-    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
     scheme = "https" if stack.secure else "http"
     value = seen.get(header.lower(), "")
@@ -98,19 +110,19 @@ async def test_backend_receives_the_forwarded_header(stack, ws_url, mint, requir
     )
 
 
-async def test_backend_receives_http_1_1(stack, ws_url, mint, requires_stub):
+async def test_backend_receives_http_1_1(exchange, stack, ws_url, mint, contract, requires_stub):
     """Nginx speaks HTTP/1.1 to the trading-service, the only version that can upgrade."""
-    ex = await exchange(ws_url, auth_message(mint()), until=(CONTRACT.auth_success_type,))
+    ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     records = stack.handshakes(ex.probe)
     assert [record["protocol"] for record in records] == ["HTTP/1.1"], explain(
         "proxy-upgrade", ex, f"the trading-service saw {records}", 'add "proxy_http_version 1.1;" to the location'
     )
 
 
-@pytest.mark.parametrize(("message", "defect", "code"), BACKEND_CLOSES)
-async def test_backend_close_code_reaches_the_client(ws_url, mint, message, defect, code):
+@parametrize_from_contract(("message", "defect", "code"), backend_closes)
+async def test_backend_close_code_reaches_the_client(exchange, ws_url, mint, contract, message, defect, code):
     """The trading-service's 4001 and 4003 reach the client unchanged, never as 1006."""
-    ex = await exchange(ws_url, message or auth_message(mint(defect)))
+    ex = await exchange(ws_url, message or auth_message(contract, mint(defect)))
     assert ex.close_code == code, explain(
         "proxy-upgrade",
         ex,
@@ -119,25 +131,26 @@ async def test_backend_close_code_reaches_the_client(ws_url, mint, message, defe
     )
 
 
-async def test_large_message_crosses_intact(ws_url, mint):
+async def test_large_message_crosses_intact(exchange, ws_url, mint, contract):
     """A large message (1 MiB, or the contract's smaller limit; 64 KiB with none) and its answer cross Nginx
     byte for byte."""
-    empty = json.dumps({"type": "subscribe", "symbol": ""})
-    symbol = "S" * (CROSSING_BYTES - len(empty))
-    ex = await exchange(ws_url, auth_message(mint()), json.dumps({"type": "subscribe", "symbol": symbol}), max_frames=2)
-    assert ex.frames[1:] == [{"type": CONTRACT.after_auth_types["subscribe"], "symbol": symbol}], explain(
+    size = crossing_bytes(contract)
+    symbol = "S" * (size - len(json.dumps({"type": "subscribe", "symbol": ""})))
+    subscribe = json.dumps({"type": "subscribe", "symbol": symbol})
+    ex = await exchange(ws_url, auth_message(contract, mint()), subscribe, max_frames=2)
+    assert ex.frames[1:] == [{"type": contract.after_auth_types["subscribe"], "symbol": symbol}], explain(
         "proxy-upgrade",
         ex,
-        f"a message of {CROSSING_BYTES} bytes did not come back intact",
+        f"a message of {size} bytes did not come back intact",
         "remove size limits on the WebSocket location",
     )
 
 
-async def test_thousand_messages_arrive_in_order(ws_url, mint):
+async def test_thousand_messages_arrive_in_order(exchange, ws_url, mint, contract):
     """1,000 messages sent back to back are all answered, in the order they were sent."""
     symbols = [f"S{n:04d}" for n in range(1000)]
     subscribes = [json.dumps({"type": "subscribe", "symbol": symbol}) for symbol in symbols]
-    ex = await exchange(ws_url, auth_message(mint()), *subscribes, max_frames=1 + len(symbols))
+    ex = await exchange(ws_url, auth_message(contract, mint()), *subscribes, max_frames=1 + len(symbols))
     got = [frame.get("symbol") for frame in ex.frames[1:] if isinstance(frame, dict)]
     assert got == symbols, explain(
         "proxy-upgrade",
@@ -149,7 +162,8 @@ async def test_thousand_messages_arrive_in_order(ws_url, mint):
 
 async def _pushed_frames(probe: Probe) -> Exchange:
     push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
-    return await exchange(probe.ws_url, auth_message(probe.mint()), push, max_frames=1 + PUSH_COUNT)
+    auth = auth_message(probe.contract, probe.mint())
+    return await probe.exchange(probe.ws_url, auth, push, max_frames=1 + PUSH_COUNT)
 
 
 @starts_early(_pushed_frames)
@@ -185,10 +199,10 @@ def _closing_at_first_ping(pings: list[float]) -> type[ClientConnection]:
 async def _first_ping(probe: Probe) -> tuple[Exchange, float | None]:
     pings: list[float] = []
     opened = time.monotonic()
-    ex = await exchange(
+    ex = await probe.exchange(
         probe.ws_url,
-        auth_message(probe.mint()),
-        wait=PING_INTERVAL + SHORT,
+        auth_message(probe.contract, probe.mint()),
+        wait=probe.contract.server_ping_interval + SHORT,
         create_connection=_closing_at_first_ping(pings),
     )
     return ex, pings[0] - opened if pings else None
@@ -200,16 +214,19 @@ def pinging_backend(stack) -> None:
         pytest.skip("not run: the stub pings at the contract's interval itself; this checks a real trading-service")
 
 
-@pytest.mark.skipif(PING_INTERVAL is None, reason="not run: the contract sets no server_ping_interval")
+@pytest.mark.skipif(
+    "contract.server_ping_interval is None", reason="not run: the contract sets no server_ping_interval"
+)
 @starts_early(_first_ping)
-def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcome):
+def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcome, contract):
     """With server_ping_interval in the contract, the trading-service's first ping reaches the client through
     Nginx within that interval: the idle timeouts the contract then allows hold only with those pings."""
     ex, first_ping = early_outcome  # the wait ends SHORT after the interval: a later ping is no ping
+    interval = contract.server_ping_interval
     assert first_ping is not None, explain(
         "proxy-upgrade",
         ex,
-        f"no ping from the trading-service within its server_ping_interval of {PING_INTERVAL:g} s",
-        f"ping every client every {PING_INTERVAL:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
+        f"no ping from the trading-service within its server_ping_interval of {interval:g} s",
+        f"ping every client every {interval:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
         "or drop server_ping_interval from the contract and keep Nginx's idle timeouts at 3600 s",
     )

@@ -6,23 +6,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
+from fixtures.options import parametrize_from_contract
 from fixtures.policy import FINDING
 from fixtures.report import explain
 from fixtures.route_map import concrete, location_fix, pattern
 from fixtures.routes import route_of
-from fixtures.wsclient import exchange
 
 pytestmark = pytest.mark.fault("endpoint")
 
-ROUTES = [pytest.param(route, id=pattern(route.path).strip("/").replace("/", "-")) for route in CONTRACT.all_routes()]
 TOKEN_IN_URL = (
     "the token travels in the URL's query string, so it lands in access logs, proxies' logs and browser history: "
     "send it in the first message instead"
 )
 
 
-@pytest.mark.parametrize("route", ROUTES)
+def routes(contract) -> list:
+    """Every WebSocket route of the contract, its main one first."""
+    return [pytest.param(route, id=pattern(route.path).strip("/").replace("/", "-")) for route in contract.all_routes()]
+
+
+@parametrize_from_contract("route", routes)
 def test_contract_route_lands_in_a_websocket_location(route, route_map, gate_options, request):
     """The location Nginx picks for the route (exact, ^~, regexes in order, longest prefix) carries the upgrade."""
     entry = route_of(route_map, pattern(route.path))
@@ -34,17 +38,17 @@ def test_contract_route_lands_in_a_websocket_location(route, route_map, gate_opt
     )
 
 
-@pytest.mark.parametrize("route", ROUTES)
-async def test_contract_route_upgrades_through_nginx(route, stack, ws_url, mint, requires_stub):
+@parametrize_from_contract("route", routes)
+async def test_contract_route_upgrades_through_nginx(exchange, route, stack, ws_url, mint, contract, requires_stub):
     """A handshake through Nginx on the route, dynamic segments filled in, answers 101, authenticates as the
     route says (first message or query token), and reaches the trading-service on that very path."""
     path = concrete(route.path)
     token = mint()
     query = f"?token={token}" if route.auth == "query" else ""
-    messages = [auth_message(token)] if route.auth == "message" else []
-    ex = await exchange(stack.ws_url(path) + query, *messages, until=(CONTRACT.auth_success_type,))
+    messages = [auth_message(contract, token)] if route.auth == "message" else []
+    ex = await exchange(stack.ws_url(path) + query, *messages, until=(contract.auth_success_type,))
     reached = [urlsplit(record["path"]).path for record in stack.handshakes(ex.probe)]
-    assert (ex.status, ex.types, reached) == (101, [CONTRACT.auth_success_type], [path]), explain(
+    assert (ex.status, ex.types, reached) == (101, [contract.auth_success_type], [path]), explain(
         "endpoint",
         ex,
         f"the route {route.path} did not authenticate through Nginx (the trading-service saw {reached or 'nothing'})",

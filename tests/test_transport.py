@@ -8,21 +8,22 @@ import json
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from fixtures.contract import CONTRACT, auth_message
+from fixtures.contract import auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.policy import FINDING
 from fixtures.report import explain
-from fixtures.wsclient import Exchange, exchange
+from fixtures.wsclient import Exchange
 
 pytestmark = pytest.mark.fault("security")
 
 INVALID_DATA, MESSAGE_TOO_BIG = 1007, 1009  # RFC 6455 close codes
-MAX_MESSAGE_BYTES = CONTRACT.max_message_bytes  # the largest message the service takes; None: unset
-ANSWERED_BYTES = min(64 * 1024, MAX_MESSAGE_BYTES or 64 * 1024)  # a message every service takes
 # Without a limit in the contract: a message just over uvicorn's default, whose fate is reported, never failed.
 PROBE_BYTES = 16 * 1024 * 1024 + 1
 LIMIT_FIX = "set max_message_bytes in the contract to hold the service to a limit"
-CONTRACT_LIMIT = pytest.mark.skipif(MAX_MESSAGE_BYTES is None, reason="not run: the contract sets no max_message_bytes")
+# max_message_bytes: the largest message the service takes; None: unset.
+CONTRACT_LIMIT = pytest.mark.skipif(
+    "contract.max_message_bytes is None", reason="not run: the contract sets no max_message_bytes"
+)
 CROWD = 50
 PING = json.dumps({"type": "ping"})
 
@@ -78,7 +79,7 @@ OVERSIZED_MESSAGES = [
 
 
 @pytest.mark.parametrize("raw", INVALID_UTF8)
-async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
+async def test_invalid_utf8_text_is_closed_with_1007(exchange, ws_url, raw):
     """A text frame that is not UTF-8 closes the connection with 1007 and nothing else."""
     ex = await exchange(ws_url, InvalidUtf8(raw), create_connection=RawTextConnection)
     assert (ex.types, ex.close_code) == ([], INVALID_DATA), explain(
@@ -91,69 +92,71 @@ async def test_invalid_utf8_text_is_closed_with_1007(ws_url, raw):
 
 @CONTRACT_LIMIT
 @pytest.mark.parametrize("message_over", OVERSIZED_MESSAGES)
-async def test_message_over_the_size_limit_is_closed_with_1009(ws_url, message_over):
+async def test_message_over_the_size_limit_is_closed_with_1009(exchange, ws_url, contract, message_over):
     """A message one byte over the contract's limit, whole or in fragments, closes the connection with 1009."""
-    ex = await exchange(ws_url, message_over(MAX_MESSAGE_BYTES))
+    limit = contract.max_message_bytes
+    ex = await exchange(ws_url, message_over(limit))
     assert (ex.types, ex.close_code) == ([], MESSAGE_TOO_BIG), explain(
         "security",
         ex,
-        f"a message over {MAX_MESSAGE_BYTES} bytes was not closed with {MESSAGE_TOO_BIG}",
-        f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes (uvicorn --ws-max-size, "
+        f"a message over {limit} bytes was not closed with {MESSAGE_TOO_BIG}",
+        f"set the service's WebSocket max message size to {limit} bytes (uvicorn --ws-max-size, "
         "websockets max_size)",
     )
 
 
 @CONTRACT_LIMIT
-async def test_message_at_the_size_limit_is_answered(ws_url, mint):
+async def test_message_at_the_size_limit_is_answered(exchange, ws_url, mint, contract):
     """A message of exactly the contract's size limit is taken and answered."""
-    message = subscribe_of(MAX_MESSAGE_BYTES)
-    ex = await exchange(ws_url, auth_message(mint()), message, max_frames=2)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+    limit = contract.max_message_bytes
+    ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(limit), max_frames=2)
+    assert (ex.types, ex.close_code) == ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None), (
         explain(
             "security",
             ex,
-            f"a message of exactly {MAX_MESSAGE_BYTES} bytes was not answered",
-            f"set the service's WebSocket max message size to {MAX_MESSAGE_BYTES} bytes, not less",
+            f"a message of exactly {limit} bytes was not answered",
+            f"set the service's WebSocket max message size to {limit} bytes, not less",
         )
     )
 
 
-async def test_message_size_is_reported_without_a_contract_limit(ws_url, mint, request):
+async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_url, mint, contract, request):
     """A 64 KiB message is answered; without max_message_bytes in the contract, what the service does with
     16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
-    ex = await exchange(ws_url, auth_message(mint()), subscribe_of(ANSWERED_BYTES), max_frames=2)
-    assert (ex.types, ex.close_code) == ([CONTRACT.auth_success_type, CONTRACT.after_auth_types["subscribe"]], None), (
+    answered_bytes = min(64 * 1024, contract.max_message_bytes or 64 * 1024)  # a message every service takes
+    ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(answered_bytes), max_frames=2)
+    assert (ex.types, ex.close_code) == ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None), (
         explain(
             "security",
             ex,
-            f"a message of {ANSWERED_BYTES} bytes was not answered",
+            f"a message of {answered_bytes} bytes was not answered",
             "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
         )
     )
-    if MAX_MESSAGE_BYTES is None:
-        probe = await exchange(ws_url, auth_message(mint()), ping_of(PROBE_BYTES), max_frames=2)
-        answered = probe.types == [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]]
+    if contract.max_message_bytes is None:
+        probe = await exchange(ws_url, auth_message(contract, mint()), ping_of(PROBE_BYTES), max_frames=2)
+        answered = probe.types == [contract.auth_success_type, contract.after_auth_types["ping"]]
         outcome = "answered" if answered else f"not answered ({probe.got()})"
         finding = f"a message of 16 MiB + 1 byte: {outcome}; {LIMIT_FIX}"
         request.node.user_properties.append((FINDING, finding))
 
 
 async def _crowd_then_client(probe: Probe) -> tuple[list[Exchange], Exchange]:
-    crowd = [asyncio.create_task(exchange(probe.ws_url, wait=probe.auth_wait)) for _ in range(CROWD)]
-    client = await exchange(probe.ws_url, auth_message(probe.mint()), PING, max_frames=2)
+    crowd = [asyncio.create_task(probe.exchange(probe.ws_url, wait=probe.auth_wait)) for _ in range(CROWD)]
+    client = await probe.exchange(probe.ws_url, auth_message(probe.contract, probe.mint()), PING, max_frames=2)
     return await asyncio.gather(*crowd), client
 
 
 @starts_early(_crowd_then_client)
-def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_outcome, gate_options):
+def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_outcome, contract, gate_options):
     """50 connections that never authenticate are each closed by the auth timeout with 4001, and a real
     client opened after them authenticates and is answered before the first of them is closed."""
     closed, client = early_outcome
-    odd = [ex for ex in closed if (ex.types, ex.close_code) != ([CONTRACT.error_type], CONTRACT.close_bad_message)]
+    odd = [ex for ex in closed if (ex.types, ex.close_code) != ([contract.error_type], contract.close_bad_message)]
     first_close = min((ex.arrivals[0] for ex in closed if ex.arrivals), default=float("inf"))
     got_in_first = bool(client.arrivals) and client.arrivals[-1] < first_close
     assert (client.types, len(odd), got_in_first) == (
-        [CONTRACT.auth_success_type, CONTRACT.after_auth_types["ping"]],
+        [contract.auth_success_type, contract.after_auth_types["ping"]],
         0,
         True,
     ), explain(
