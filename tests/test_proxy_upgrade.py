@@ -228,5 +228,5 @@ def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcom
         ex,
         f"no ping from the trading-service within its server_ping_interval of {interval:g} s",
         f"ping every client every {interval:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
-        "or drop server_ping_interval from the contract and keep Nginx's idle timeouts at 3600 s",
+        "or drop server_ping_interval from the contract and keep Nginx's proxy_read_timeout at session_lifetime",
     )
