@@ -55,10 +55,12 @@ def test_backend_accepting_snake_case_claims_is_named_in_the_verdict(tmp_path):
 
 
 def test_without_secret_only_secret_free_cases_run(tmp_path):
-    """With no secret and no token, the cases that need one skip with one stated reason; the rest pass."""
+    """With no secret and no token, the cases that need one skip with one stated reason; the rest pass, the idle
+    check on the site file included (its stub has a secret of its own)."""
     with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
-        run = _external_gate(tmp_path, url, secret=None)
+        run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}", secret=None)
     assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
+    assert "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_timeout" in run.passed
     assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[alg-none]" in run.passed
     assert "tests/test_token_claims.py::test_defective_token_is_refused_with_4003[wrong-aud]" in run.skipped
     assert "needs the JWT secret" in run.output
