@@ -67,7 +67,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
         return comparison  # which exist only in production: Nginx answers 401 or 500 on a test machine
     timeout = read_timeout_at(site, server, contract.ws_path)
     plan = plan_idle(timeout[0] if timeout else 60.0, contract.server_ping_interval, contract.session_lifetime)
-    with scaled(options, plan) as stack:
+    with scaled(options, plan, options.jwt_secret) as stack:
         mint = TokenFactory(options.jwt_secret, contract)
         settings = stack.dial_settings(origin=None)
         handshake = asyncio.run(exchange(stack.ws_url(contract.ws_path), wait=0, settings=settings))
