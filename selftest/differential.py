@@ -12,7 +12,7 @@ from fixtures.idle_check import hold_idle, plan_idle
 from fixtures.local_stack import scaled
 from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site, read_timeout_at
 from fixtures.nginx_site import find_location_chain
-from fixtures.options import GateOptions
+from fixtures.settings import GateOptions
 from fixtures.timeouts import LONG
 from fixtures.tokens import TokenFactory
 from fixtures.wsclient import exchange

@@ -28,7 +28,7 @@ from fixtures.contract import load_contract
 from fixtures.local_stack import running_service
 from fixtures.nginx_runtime import installed_prefix
 from fixtures.nginx_site import Server, Site, find_location_chain, load_site, reached_server
-from fixtures.options import DEFAULT_SITE
+from fixtures.settings import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
 
 CONFS = Path(__file__).parent / "confs"

@@ -7,7 +7,7 @@ import pytest
 
 from fixtures.contract import load_contract
 from fixtures.local_stack import STUB
-from fixtures.options import DEFAULT_SITE
+from fixtures.settings import DEFAULT_SITE
 from fixtures.tokens import TokenFactory
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate

@@ -12,8 +12,9 @@ from fixtures import local_stack
 from fixtures.contract import load_contract
 from fixtures.load import CONNECT, LOCUSTFILE, PING, ROOT
 from fixtures.nginx_runtime import installed_prefix, nginx_binary
-from fixtures.options import DEFAULT_SITE, GateOptions
+from fixtures.options import say
 from fixtures.processes import environ, free_port
+from fixtures.settings import DEFAULT_SITE, GateOptions
 from fixtures.timeouts import LONG
 
 SESSIONS = 40
@@ -30,7 +31,7 @@ requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not in
 def loopback_stack(pytestconfig):
     """Nginx on the production site file in front of the stub, and the stub's JWT secret."""
     gate = GateOptions.local_stub(DEFAULT_SITE, load_contract(), installed_prefix(), load=SESSIONS)
-    with local_stack.start(gate, pytestconfig) as stack:
+    with local_stack.start(gate, lambda line: say(pytestconfig, line)) as stack:
         yield stack, gate.jwt_secret
 
 

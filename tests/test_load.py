@@ -5,7 +5,7 @@ import functools
 import pytest
 
 from fixtures.load import limit_for, run_locust, write_report
-from fixtures.stack import say
+from fixtures.options import say
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
