@@ -5,7 +5,7 @@ import pytest
 from fixtures.bundle_scan import origin_url
 from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
-from fixtures.report import explain, fail_unless_upgraded
+from fixtures.report import explain, upgrade_failure
 
 pytestmark = pytest.mark.fault("endpoint")
 
@@ -23,7 +23,8 @@ async def test_realtime_endpoint_upgrades_and_authenticates(
 ):
     """/ws/realtime through Nginx answers 101 and accepts the valid auth message."""
     ex = await exchange(stack.ws_url(), auth_message(contract, mint()), until=(contract.auth_success_type,))
-    fail_unless_upgraded(ex, stack, gate_options, site_findings)
+    if failure := upgrade_failure(ex, stack, gate_options, site_findings):
+        pytest.fail(failure)
     assert ex.types == [contract.auth_success_type], explain(
         "token-claims",
         ex,

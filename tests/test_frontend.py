@@ -5,7 +5,7 @@ import pytest
 
 from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import explain, fail_unless_upgraded
+from fixtures.report import explain, upgrade_failure
 from fixtures.wsclient import NO_CLOSE_FRAME
 
 
@@ -67,7 +67,8 @@ def test_bundle_derives_the_url_from_the_page_origin(bundle_findings, frontend_d
 def test_browser_on_the_nginx_origin_authenticates(ws_url, early_outcome, stack, contract, gate_options, site_findings):
     """Chromium, on a page with Nginx's origin, derives the URL as the frontend does and authenticates."""
     ex = early_outcome
-    fail_unless_upgraded(ex, stack, gate_options, site_findings)
+    if failure := upgrade_failure(ex, stack, gate_options, site_findings):
+        pytest.fail(failure)
     assert (ex.types, ex.close_code) == ([contract.auth_success_type], None), explain(
         "auth-message", ex, "the browser's auth message was not accepted", 'send {"type": "auth", "token": <JWT>}'
     )

@@ -15,7 +15,7 @@ from websockets.frames import Frame, Opcode
 from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import explain, fail_unless_upgraded
+from fixtures.report import explain, upgrade_failure
 from fixtures.timeouts import SHORT
 from fixtures.wsclient import Exchange
 
@@ -77,7 +77,8 @@ def _expected_accept(key: str) -> str:
 def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, gate_options, site_findings):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = handshake
-    fail_unless_upgraded(ex, stack, gate_options, site_findings)
+    if failure := upgrade_failure(ex, stack, gate_options, site_findings):
+        pytest.fail(failure)
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
     assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
