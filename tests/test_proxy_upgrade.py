@@ -1,6 +1,7 @@
 """Nginx proxies the upgrade: 101 with a valid accept, the right headers upstream, frames and close
 codes passed through intact and unbuffered, and an idle timeout long enough for a trading session."""
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -162,9 +163,11 @@ async def test_thousand_messages_arrive_in_order(exchange, ws_url, mint, contrac
 
 
 async def _pushed_frames(probe: Probe) -> Exchange:
+    """On a thread and event loop of its own: a test that holds the session's loop up meanwhile would delay the
+    frames' arrival times together, as a buffer does."""
     push = json.dumps({"type": "push", "count": PUSH_COUNT, "interval": PUSH_INTERVAL})
     auth = auth_message(probe.contract, probe.mint())
-    return await probe.exchange(probe.ws_url, auth, push, max_frames=1 + PUSH_COUNT)
+    return await asyncio.to_thread(asyncio.run, probe.exchange(probe.ws_url, auth, push, max_frames=1 + PUSH_COUNT))
 
 
 @starts_early(_pushed_frames)
