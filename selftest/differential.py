@@ -7,10 +7,10 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fixtures.contract import auth_message, load_contract
-from fixtures.idle_check import hold_idle, plan_idle
+from fixtures.contract import load_contract
+from fixtures.idle_check import hold_idle, plan_for
 from fixtures.local_stack import scaled
-from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site, read_timeout_at
+from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site
 from fixtures.nginx_site import find_location_chain
 from fixtures.settings import GateOptions
 from fixtures.timeouts import LONG
@@ -65,8 +65,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     if asks and asks["args"] != ["off"]:
         comparison.notes.append(f"{asks['file']}:{asks['line']}: {asks['directive']} asks for credentials first")
         return comparison  # which exist only in production: Nginx answers 401 or 500 on a test machine
-    timeout = read_timeout_at(site, server, contract.ws_path)
-    plan = plan_idle(timeout[0] if timeout else 60.0, contract.server_ping_interval, contract.session_lifetime)
+    plan = plan_for(site, server, contract)
     with scaled(options, plan, options.jwt_secret) as stack:
         mint = TokenFactory(options.jwt_secret, contract)
         settings = stack.dial_settings(origin=None)
@@ -90,17 +89,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
         elif not plan.resolvable:
             comparison.notes.append(f"proxy_read_timeout {plan.read_timeout:g} s is too close to call, time-scaled")
         else:
-            probe = ('{"type": "ping"}', contract.after_auth_types["ping"])
-            idle = asyncio.run(
-                hold_idle(
-                    stack.ws_url(contract.ws_path),
-                    (auth_message(contract, mint()), contract.auth_success_type),
-                    probe,
-                    plan,
-                    LONG,
-                    settings,
-                )
-            )
+            idle = asyncio.run(hold_idle(stack.ws_url(), contract, mint(), plan, LONG, settings))
             comparison.nginx["idle-session-lives"] = idle.alive
             comparison.notes.append(idle.got())
     return comparison
