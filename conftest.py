@@ -1,4 +1,4 @@
-"""The gate's fixtures live in fixtures/ as plugin modules; tests/ holds only tests."""
+"""The gate's pytest plugins live in fixtures/, over the library in ws_gate/; tests/ holds only the cases."""
 
 pytest_plugins = [
     "fixtures.redaction",

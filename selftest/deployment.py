@@ -6,11 +6,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from fixtures.contract import Contract, load_contract
-from fixtures.local_stack import running_nginx, running_service
-from fixtures.nginx_rewrite import serve
-from fixtures.nginx_runtime import installed_prefix
-from fixtures.nginx_site import read_site
+from ws_gate.contract import Contract, load_contract
+from ws_gate.nginx.rewrite import serve
+from ws_gate.nginx.runtime import installed_prefix
+from ws_gate.nginx.site import read_site
+from ws_gate.stacks.local_stack import running_nginx, running_service
 
 SECRET = secrets.token_urlsafe(48)
 

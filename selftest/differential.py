@@ -7,15 +7,15 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fixtures.contract import load_contract
-from fixtures.idle_check import hold_idle, plan_for
-from fixtures.local_stack import scaled
-from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site
-from fixtures.nginx_site import find_location_chain
-from fixtures.settings import GateOptions
-from fixtures.timeouts import LONG
-from fixtures.tokens import TokenFactory
-from fixtures.wsclient import exchange
+from ws_gate.client.tokens import TokenFactory
+from ws_gate.client.wsclient import exchange
+from ws_gate.contract import load_contract
+from ws_gate.nginx.idle_check import hold_idle, plan_for
+from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site
+from ws_gate.nginx.site import find_location_chain
+from ws_gate.settings import GateOptions
+from ws_gate.stacks.local_stack import scaled
+from ws_gate.timeouts import LONG
 
 # Each aspect of the WebSocket location, with the static rules that fail it.
 REACHES = "reaches-the-service"

@@ -24,12 +24,12 @@ from pathlib import Path
 import crossplane
 import pytest
 
-from fixtures.contract import load_contract
-from fixtures.local_stack import running_service
-from fixtures.nginx_runtime import installed_prefix
-from fixtures.nginx_site import Server, Site, find_location_chain, load_site, reached_server
-from fixtures.settings import DEFAULT_SITE
 from selftest.gate_run import GateRun, run_gate
+from ws_gate.contract import load_contract
+from ws_gate.layout import DEFAULT_SITE
+from ws_gate.nginx.runtime import installed_prefix
+from ws_gate.nginx.site import Server, Site, find_location_chain, load_site, reached_server
+from ws_gate.stacks.local_stack import running_service
 
 CONFS = Path(__file__).parent / "confs"
 SITES = Path(__file__).parent / "sites"  # site files as teams write them

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Error as PlaywrightError
 
-from fixtures.bundle_scan import scan_bundle
-from fixtures.contract import load_contract
 from selftest.gate_run import run_gate
+from ws_gate.bundle import scan_bundle
+from ws_gate.contract import load_contract
 
 BUNDLES = Path(__file__).parent / "bundles"
 DEFAULT_CONTRACT = load_contract()

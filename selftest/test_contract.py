@@ -4,7 +4,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fixtures.contract import load_contract
+from ws_gate.contract import load_contract
 
 
 def test_contract_cannot_be_assigned_to():

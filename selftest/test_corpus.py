@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import GateSetupError
-from fixtures.nginx_runtime import nginx_binary
 from selftest.differential import Comparison, compare
 from selftest.gate_run import run_gate
+from ws_gate.errors import GateSetupError
+from ws_gate.nginx.runtime import nginx_binary
 
 CORPUS = Path(__file__).parent / "corpus"
 PREFIX = CORPUS / "prefix"  # the production hosts' /etc/nginx files the sites include

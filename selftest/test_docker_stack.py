@@ -13,10 +13,10 @@ from contextlib import closing
 import docker
 import pytest
 
-from fixtures.docker_stack import RUN_LABEL, engine
-from fixtures.errors import GateSetupError
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
 from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS, Case
+from ws_gate.errors import GateSetupError
+from ws_gate.stacks.docker_stack import RUN_LABEL, engine
 
 DOCKER_MUTANTS = [
     case

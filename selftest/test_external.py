@@ -5,13 +5,13 @@ import time
 
 import pytest
 
-from fixtures.contract import load_contract
-from fixtures.local_stack import STUB
-from fixtures.settings import DEFAULT_SITE
-from fixtures.tokens import TokenFactory
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import run_gate
 from selftest.mutants import INDEPENDENT, STARLETTE_SERVICE, in_location, mutated_site, requires_node_service, without
+from ws_gate.client.tokens import TokenFactory
+from ws_gate.contract import load_contract
+from ws_gate.layout import DEFAULT_SITE
+from ws_gate.stacks.local_stack import STUB_SCRIPT as STUB
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
 

@@ -1,10 +1,10 @@
-"""One table of fault families (fixtures/families.py): every fault a test or a check names is in it."""
+"""One table of fault families (ws_gate/families.py): every fault a test or a check names is in it."""
 
 import ast
 from pathlib import Path
 
-from fixtures.bundle_scan import RULES
-from fixtures.families import FAMILIES
+from ws_gate.bundle import RULES
+from ws_gate.families import FAMILIES
 
 TESTS = Path(__file__).parents[1] / "tests"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.idle_check import GUARD, LAG, MIN_SCALED_PING, plan_idle, scale_timers
-from fixtures.nginx_rewrite import rewrite_site
-from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import load_site, walk
 from selftest.gate_run import run_gate
+from ws_gate.nginx.idle_check import GUARD, LAG, MIN_SCALED_PING, plan_idle, scale_timers
+from ws_gate.nginx.rewrite import rewrite_site
+from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.site import load_site, walk
 
 CONFS = Path(__file__).parent / "confs"
 HOUR = 3600.0

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import local_stack
-from fixtures.contract import load_contract
-from fixtures.load import CONNECT, LOCUSTFILE, PING, ROOT
-from fixtures.nginx_runtime import installed_prefix, nginx_binary
 from fixtures.options import say
-from fixtures.processes import environ, free_port
-from fixtures.settings import DEFAULT_SITE, GateOptions
-from fixtures.timeouts import LONG
+from ws_gate.client.load import CONNECT, LOCUSTFILE, PING
+from ws_gate.contract import load_contract
+from ws_gate.layout import DEFAULT_SITE, ROOT
+from ws_gate.nginx.runtime import installed_prefix, nginx_binary
+from ws_gate.processes import environ, free_port
+from ws_gate.settings import GateOptions
+from ws_gate.stacks import local_stack
+from ws_gate.timeouts import LONG
 
 SESSIONS = 40
 WORKERS = 2

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.nginx_lint import ADVICE, FAILURE, INFORMATION, Finding, ServiceRules, format_findings, lint_site_file
+from ws_gate.nginx.lint import ADVICE, FAILURE, INFORMATION, Finding, ServiceRules, format_findings, lint_site_file
 
 CONFS = Path(__file__).parent / "confs"
 # Site files as teams write them, with the Nginx prefix their relative includes resolve against.

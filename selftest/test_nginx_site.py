@@ -8,12 +8,12 @@ from pathlib import Path
 import crossplane
 import pytest
 
-from fixtures import nginx_runtime
-from fixtures.errors import GateSetupError
-from fixtures.nginx_rewrite import REFUSING_ADDRESS, rewrite_site, serve
-from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import Origin, find_location_chain, load_site, parse_seconds, reached_server, read_site
-from fixtures.tls import TlsFiles, mint
+from ws_gate.errors import GateSetupError
+from ws_gate.nginx import runtime as nginx_runtime
+from ws_gate.nginx.rewrite import REFUSING_ADDRESS, rewrite_site, serve
+from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.site import Origin, find_location_chain, load_site, parse_seconds, reached_server, read_site
+from ws_gate.tls import TlsFiles, mint
 
 CONFS = Path(__file__).parent / "confs"
 SITES = Path(__file__).parent / "sites"  # site files as teams write them

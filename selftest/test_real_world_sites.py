@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import GateSetupError
-from fixtures.nginx_rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, serve
-from fixtures.nginx_runtime import check_config, nginx_binary, write_main_conf
-from fixtures.nginx_site import Origin, find_location_chain, load_site, reached_server, read_site, same_address
-from fixtures.timeouts import SHORT
 from selftest.gate_run import run_gate
+from ws_gate.errors import GateSetupError
+from ws_gate.nginx.rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, serve
+from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.site import Origin, find_location_chain, load_site, reached_server, read_site, same_address
+from ws_gate.timeouts import SHORT
 
 SITES = Path(__file__).parent / "sites"
 CONTRACTS = Path(__file__).parent / "contracts"

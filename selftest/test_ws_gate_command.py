@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
-from fixtures import ci_report
-from fixtures.nginx_lint import ADVICE, FAILURE, INFORMATION, Finding
-from fixtures.offline_images import impossible
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT
+from ws_gate.nginx.lint import ADVICE, FAILURE, INFORMATION, Finding
+from ws_gate.reports import ci_report
+from ws_gate.stacks.offline_images import impossible
 
 WS_GATE = Path(sys.executable).parent / "ws-gate"
 UPGRADE_MISSING = ROOT / "selftest" / "confs" / "upgrade-missing.conf"

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import explain
-from fixtures.wsclient import Exchange
+from ws_gate.client.wsclient import Exchange
+from ws_gate.contract import auth_message
+from ws_gate.reports.messages import explain
 
 pytestmark = pytest.mark.fault("auth-message")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.contract import auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.policy import FINDING
-from fixtures.timeouts import LONG, SHORT
-from fixtures.wsclient import NO_CLOSE_FRAME, dial
+from ws_gate.client.wsclient import NO_CLOSE_FRAME, dial
+from ws_gate.contract import auth_message
+from ws_gate.timeouts import LONG, SHORT
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 

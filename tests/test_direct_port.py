@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.report import explain
+from ws_gate.reports.messages import explain
 
 pytestmark = pytest.mark.fault("direct-port")
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from fixtures.bundle_scan import origin_url
-from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
-from fixtures.report import explain, upgrade_failure
+from ws_gate.bundle import origin_url
+from ws_gate.contract import auth_message
+from ws_gate.reports.messages import explain, upgrade_failure
 
 pytestmark = pytest.mark.fault("endpoint")
 

@@ -5,8 +5,8 @@ import pytest
 
 from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import explain, upgrade_failure
-from fixtures.wsclient import NO_CLOSE_FRAME
+from ws_gate.client.wsclient import NO_CLOSE_FRAME
+from ws_gate.reports.messages import explain, upgrade_failure
 
 
 def in_browser(path: str | None = None, auth_type: str | None = None) -> pytest.MarkDecorator:

@@ -4,7 +4,7 @@ and a request line or header over 8 KiB."""
 import pytest
 
 from fixtures.policy import CROSS_SITE_ORIGIN, FINDING
-from fixtures.report import explain
+from ws_gate.reports.messages import explain
 
 pytestmark = pytest.mark.fault("security")
 

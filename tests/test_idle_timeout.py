@@ -4,10 +4,10 @@ held idle through the scaled horizon is alive at its end. The static check expla
 
 import pytest
 
-from fixtures.idle_check import MAX_HOLD
-from fixtures.nginx_lint import IDLE_RULE, Finding, format_findings
-from fixtures.report import explain
-from fixtures.timeouts import LONG
+from ws_gate.nginx.idle_check import MAX_HOLD
+from ws_gate.nginx.lint import IDLE_RULE, Finding, format_findings
+from ws_gate.reports.messages import explain
+from ws_gate.timeouts import LONG
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 

@@ -4,8 +4,8 @@ import functools
 
 import pytest
 
-from fixtures.load import limit_for, run_locust, write_report
 from fixtures.options import say
+from ws_gate.client.load import limit_for, run_locust, write_report
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 

@@ -13,12 +13,12 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 
-from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
-from fixtures.report import explain, upgrade_failure
-from fixtures.timeouts import SHORT
-from fixtures.wsclient import Exchange
+from ws_gate.client.wsclient import Exchange
+from ws_gate.contract import auth_message
+from ws_gate.reports.messages import explain, upgrade_failure
+from ws_gate.timeouts import SHORT
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 

@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fixtures.contract import auth_message
 from fixtures.options import parametrize_from_contract
 from fixtures.policy import FINDING
-from fixtures.report import explain
-from fixtures.route_map import concrete, location_fix, pattern
 from fixtures.routes import route_of
+from ws_gate.contract import auth_message
+from ws_gate.nginx.route_map import concrete, location_fix, pattern
+from ws_gate.reports.messages import explain
 
 pytestmark = pytest.mark.fault("endpoint")
 

@@ -4,8 +4,8 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.nginx_lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures, format_findings
 from fixtures.policy import FINDING
+from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures, format_findings
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 

@@ -8,11 +8,11 @@ import json
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from fixtures.contract import auth_message
 from fixtures.overlap import Probe, starts_early
 from fixtures.policy import FINDING
-from fixtures.report import explain
-from fixtures.wsclient import Exchange
+from ws_gate.client.wsclient import Exchange
+from ws_gate.contract import auth_message
+from ws_gate.reports.messages import explain
 
 pytestmark = pytest.mark.fault("security")
 

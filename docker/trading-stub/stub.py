@@ -12,7 +12,7 @@ Settings, from the environment:
                      the auth timeout, the answers after auth, the message size limit (null: the
                      WebSocket library's default) and the interval of the stub's own pings (null:
                      none). The gate hands it the contract it runs with; by hand:
-                     STUB_CONTRACT="$(python -m fixtures.contract [PATH])" from the repository
+                     STUB_CONTRACT="$(python -m ws_gate.contract [PATH])" from the repository
   STUB_HOST          address to bind (default 127.0.0.1)
   STUB_PORT          port to bind (default 8001; 0 picks a free one)
   JWT_SECRET         HS256 secret shared with the user-service, at least 32 characters (required)
@@ -183,7 +183,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
 def _contract(raw: str) -> dict:
     if not raw:
-        raise ConfigError("STUB_CONTRACT is not set: give the contract as JSON (python -m fixtures.contract)")
+        raise ConfigError("STUB_CONTRACT is not set: give the contract as JSON (python -m ws_gate.contract)")
     try:
         contract = json.loads(raw)
     except ValueError:
