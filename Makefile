@@ -57,7 +57,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(ORIGIN_POLICY),--origin-policy=$(ORIGIN_POLICY)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean prerequisites clean
+.PHONY: gate test selftest selfcheck lint dist image wheelhouse load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean prerequisites clean
 
 # ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
@@ -87,6 +87,29 @@ load-worker: $(VENV)/.installed
 bench: prerequisites
 	$(PY) tools/bench.py
 
+# The wheel: dist/ws_gate-<version>-py3-none-any.whl, the library with the cases, plugins and build files it runs
+# (pyproject.toml); built from the pinned setuptools in .venv, with no download.
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' ws_gate/__init__.py)
+WHEEL = dist/ws_gate-$(VERSION)-py3-none-any.whl
+dist: $(VENV)/.installed
+	rm -rf build $(WHEEL)
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --no-build-isolation --wheel-dir dist .
+	rm -rf build
+	@echo "built $(WHEEL)"
+
+# The pinned requirements as wheels, for installs that reach no package index (the image, the install self-test).
+WHEELHOUSE := $(VENV)/wheelhouse
+wheelhouse: $(WHEELHOUSE)/.downloaded
+$(WHEELHOUSE)/.downloaded: requirements.txt | $(VENV)/.installed
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d $(WHEELHOUSE) -r requirements.txt
+	touch $@
+
+# The container image ws-gate:<version> (and :latest): Debian's nginx, chromium and Python with the wheel, built
+# offline like the Docker stack's base.
+image: dist wheelhouse
+	docker/build-image.sh $(WHEEL)
+
 # The Docker stack's images without a registry: a Debian base from debootstrap, the stub's wheels.
 docker-images: $(VENV)/.installed
 	PYTHON=$(abspath $(PY)) docker/build-base.sh
@@ -110,7 +133,7 @@ frontend-check: prerequisites
 
 test: lint selftest gate
 
-selftest: prerequisites docker-ready node-service
+selftest: prerequisites docker-ready node-service dist wheelhouse
 	$(PY) -m pytest selftest --junitxml=reports/selftest.xml $(PYTEST_ARGS)
 
 # The independent Node trading-service of the self-tests: its pinned ws and jsonwebtoken, from its lock file.
@@ -120,11 +143,11 @@ $(NODE_SERVICE)/node_modules/.package-lock.json: $(NODE_SERVICE)/package.json $(
 	@if command -v npm >/dev/null; then npm ci --prefix $(NODE_SERVICE) --no-audit --no-fund; else \
 	  echo "no npm: the self-tests against the Node service will skip (install Node.js and npm)"; fi
 
-# The self-tests run the Docker stack whenever an engine answers. On a Debian machine, which may reach no
-# registry, its offline base and the stub's wheels are built first (once: build-base.sh skips what is there).
+# The self-tests run the Docker stack and the gate's image whenever an engine answers. On a Debian machine, which
+# may reach no registry, the offline bases, the stub's wheels and the image are built first (the bases once).
 docker-ready: $(VENV)/.installed
 	@if docker info >/dev/null 2>&1 && [ -f /etc/apt/sources.list.d/debian.sources ]; then \
-	  $(MAKE) --no-print-directory docker-images; fi
+	  $(MAKE) --no-print-directory docker-images image; fi
 
 # The mutation self-check: every mutant caught by the test named for it, every correct variant passes.
 selfcheck: prerequisites node-service
@@ -162,4 +185,4 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .ruff_cache $(NODE_SERVICE)/node_modules
+	rm -rf $(VENV) reports dist build .pytest_cache .ruff_cache $(NODE_SERVICE)/node_modules
