@@ -7,37 +7,16 @@
 # mirror is this machine's own: DEBIAN_MIRROR, else the first URIs: line of its apt sources.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=debootstrap.sh
+. "$HERE/debootstrap.sh"
 
 BASE_IMAGE=${BASE_IMAGE:-ws-gate-base:bookworm}
-SOURCES=/etc/apt/sources.list.d/debian.sources
 STUB=$HERE/trading-stub
 WHEELS=$STUB/wheels
 PYTHON=${PYTHON:-python3}
 
 build_base() {
-    local mirror
-    mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' "$SOURCES" 2>/dev/null || true)}
-    if [ -z "$mirror" ]; then
-        echo "build-base: no Debian mirror: set DEBIAN_MIRROR or add a URIs: line to $SOURCES" >&2
-        exit 2
-    fi
-    if ! command -v debootstrap >/dev/null; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            echo "build-base: installing Debian's debootstrap"
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-        else
-            echo "build-base: debootstrap not found: sudo apt-get install debootstrap" >&2
-            exit 2
-        fi
-    fi
-    ROOTFS=$(mktemp -d /tmp/ws-gate-rootfs.XXXXXX)
-    trap 'rm -rf "$ROOTFS" "$ROOTFS.log"' EXIT
-    echo "build-base: debootstrap bookworm into $ROOTFS (about a minute)"
-    debootstrap --variant=minbase --include=nginx-light,python3,python3-pip,ca-certificates \
-        bookworm "$ROOTFS" "$mirror" >"$ROOTFS.log" 2>&1 || { tail -20 "$ROOTFS.log" >&2; exit 1; }
-    rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
-    tar -C "$ROOTFS" -c . | docker import - "$BASE_IMAGE" >/dev/null
-    echo "build-base: $BASE_IMAGE built"
+    debootstrap_image build-base "$BASE_IMAGE" nginx-light,python3,python3-pip,ca-certificates "about a minute" 0
 }
 
 download_wheels() {
