@@ -99,11 +99,13 @@ dist: $(VENV)/.installed
 
 # The pinned requirements as wheels, for installs that reach no package index (the image, the install self-test).
 WHEELHOUSE := $(VENV)/wheelhouse
-wheelhouse: $(WHEELHOUSE)/.downloaded
-$(WHEELHOUSE)/.downloaded: requirements.txt | $(VENV)/.installed
+wheelhouse: $(WHEELHOUSE)/requirements.txt
+# For Python 3.11, the image's (Debian 12's); the copy of requirements.txt, made last, marks a complete download.
+$(WHEELHOUSE)/requirements.txt: requirements.txt | $(VENV)/.installed
 	rm -rf $(WHEELHOUSE)
-	$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: -d $(WHEELHOUSE) -r requirements.txt
-	touch $@
+	$(PY) -m pip download --quiet --disable-pip-version-check --only-binary=:all: --python-version 3.11 \
+		-d $(WHEELHOUSE) -r requirements.txt
+	cp requirements.txt $@
 
 # The container image ws-gate:<version> (and :latest): Debian's nginx, chromium and Python with the wheel, built
 # offline like the Docker stack's base.

@@ -64,7 +64,7 @@ def run(argv: list[str], folder: Path) -> Run:
 @pytest.fixture(scope="module")
 def ws_gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`ws-gate` of the wheel, installed into a fresh virtualenv from the pinned requirements' wheels."""
-    if not WHEEL.exists() or not (WHEELHOUSE / ".downloaded").exists():
+    if not WHEEL.exists() or not (WHEELHOUSE / "requirements.txt").exists():
         pytest.fail(f"{WHEEL.relative_to(ROOT)} or the wheelhouse is missing: `make dist wheelhouse` builds them")
     venv = tmp_path_factory.mktemp("install") / "v"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=INSTALL_LIMIT)
