@@ -99,6 +99,15 @@ def docker_answers() -> bool:
         return False
 
 
+@pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers: the Docker stack needs one")
+def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path):
+    """The stub and the Docker build files ship in the wheel: the installed gate runs the Docker stack too."""
+    options = [*gate_options("deploy/site.conf")[2:], "--stack", "docker"]
+    result = run([str(ws_gate), *options], team_repository(tmp_path / "team"))
+    assert result.exit_code == 0, result.output[-3000:]
+    assert result.verdict()["stack"]["name"] == "docker"
+
+
 @pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers: the image's cases need one")
 @pytest.mark.parametrize(("site", "exit_code", "named"), CASES)
 def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, named):
