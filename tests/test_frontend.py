@@ -3,8 +3,9 @@ bundle (--frontend-dist) and in a real browser whose page has Nginx's origin."""
 
 import pytest
 
-from fixtures.frontend import findings_report, frontend_dist_of, open_built_page, open_test_page, socket_report
+from fixtures.frontend import frontend_dist_of
 from fixtures.overlap import Probe, starts_early
+from ws_gate.browser import findings_report, open_built_page, open_test_page, socket_report
 from ws_gate.client.wsclient import NO_CLOSE_FRAME
 from ws_gate.reports.messages import explain, upgrade_failure
 
