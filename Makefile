@@ -172,7 +172,7 @@ prerequisites: $(VENV)/.installed
 	@[ -x /usr/bin/chromium ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian's chromium"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libatomic1 >/dev/null; \
 	  else \
 	    echo "no /usr/bin/chromium: the browser tests will skip (sudo apt-get install chromium)"; \
 	  fi; }

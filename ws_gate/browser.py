@@ -5,6 +5,7 @@ NotRunError, and fixtures/overlap.py skips the test with its reason."""
 import asyncio
 import json
 import re
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from ws_gate.timeouts import LONG, SHORT
 
 try:
     from playwright import async_api
+    from playwright._impl._driver import compute_driver_executable
 except ImportError:  # the browser tests skip, saying so
     async_api = None
 
@@ -95,6 +97,18 @@ def _reach_only(stack: Stack) -> list[str]:
     return [f"--host-resolver-rules={', '.join(rules)}", *trust]
 
 
+def _driver_problem() -> str:
+    """Why Playwright's own Node.js does not run here: on a minimal Debian, a shared library it needs is missing."""
+    node = compute_driver_executable()[0]
+    try:
+        proc = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=SHORT)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{node}: {error}"
+    problem = (proc.stderr.strip().splitlines() or [f"{node} --version exited {proc.returncode}"])[-1]
+    # The one library a minimal Debian with chromium lacks (seen on debootstrap's minbase).
+    return f"{problem} (apt-get install libatomic1)" if "libatomic.so" in problem else problem
+
+
 class SharedBrowser:
     """Debian's Chromium, headless, driven by Playwright, reaching the stack only; never a downloaded browser.
     One for the run, launched on the event loop of its first page; `origin` is the run's --origin as given."""
@@ -119,7 +133,10 @@ class SharedBrowser:
     async def _start(self):
         if reason := self._unavailable():
             raise NotRunError(reason)
-        self._playwright = await async_api.async_playwright().start()
+        try:
+            self._playwright = await async_api.async_playwright().start()
+        except Exception:
+            raise NotRunError(f"Playwright's driver did not start: {_driver_problem()}") from None
         # Playwright gives every launch a fresh, empty profile directory of its own.
         flags = [*CHROMIUM_FLAGS, *_reach_only(self._stack)]
         return await self._playwright.chromium.launch(executable_path=CHROMIUM, args=flags, timeout=LONG_MS)
