@@ -3,8 +3,10 @@ the site file's findings as SARIF 2.1.0 (valid against the schema) and as GitHub
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,7 +15,9 @@ import jsonschema
 import pytest
 
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT
+from ws_gate import cli
 from ws_gate.nginx.lint import ADVICE, FAILURE, INFORMATION, Finding
+from ws_gate.processes import WORKDIR_PREFIX
 from ws_gate.reports import ci_report
 from ws_gate.stacks.offline_images import impossible
 
@@ -21,6 +25,8 @@ WS_GATE = Path(sys.executable).parent / "ws-gate"
 UPGRADE_MISSING = ROOT / "selftest" / "confs" / "upgrade-missing.conf"
 SARIF_SCHEMA = ROOT / "selftest" / "schemas" / "sarif-2.1.0-rtm.5.json"
 UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
+# A stopped run tears the stack down in about a second; this only bounds a hung one.
+SIGNAL_TEARDOWN_LIMIT = 30
 
 
 @dataclass
@@ -122,10 +128,36 @@ def test_missing_site_file_exits_2_with_one_line(tmp_path):
 
 
 def test_usage_error_exits_2(tmp_path):
-    """An option pytest rejects is a usage error: exit 2 (not pytest's 4), and verdict.json still written."""
+    """An option pytest rejects is a usage error: exit 2 (not pytest's 4), one last line, and verdict.json says so."""
     run = ws_gate(tmp_path, "--stack=nowhere")
     assert run.exit_code == 2, run.output[-3000:]
-    assert (run.verdict()["status"], run.verdict()["exit_code"]) == ("error", 2)
+    assert run.output.splitlines()[-1] == f"ws-gate: {cli.USAGE_ERROR}"
+    assert (run.verdict()["status"], run.verdict()["error"]) == ("error", cli.USAGE_ERROR)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("to_group", [False, True], ids=["to-the-command", "to-its-group"])
+def test_a_signal_ends_the_run_with_teardown(tmp_path, signum, to_group):
+    """A CI job cancelled mid-run (its signal sent to ws-gate, or to ws-gate's whole group) ends the run in
+    seconds with exit 2, the verdict saying it was interrupted, and nothing left running or on disk."""
+    runs_before = set(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"))
+    command = [str(WS_GATE), "--stack=local"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+    with subprocess.Popen(command, cwd=tmp_path, process_group=0, **pipes) as proc:
+        lines = []
+        for line in proc.stdout:  # the cases start once the stack is up, and take seconds
+            lines.append(line)
+            if line.startswith("ws-gate: local stack:"):
+                break
+        if to_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        output = "".join(lines) + proc.stdout.read()
+        assert proc.wait(timeout=SIGNAL_TEARDOWN_LIMIT) == 2, output[-3000:]
+    verdict = json.loads((tmp_path / "reports" / "verdict.json").read_text())
+    assert (verdict["status"], verdict["error"]) == ("error", "interrupted"), output[-3000:]
+    assert set(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*")) == runs_before
 
 
 SEVERITY_LEVELS = [

@@ -11,6 +11,9 @@ from ws_gate import __version__
 from ws_gate.layout import ROOT
 from ws_gate.reports import ci_report
 
+PYTEST_USAGE_ERROR = 4
+USAGE_ERROR = "an option the gate does not take, or a bad value: pytest's message above says which"
+
 
 def pytest_arguments(options: list[str]) -> list[str]:
     """The gate's pytest command line for `options`: JUnit in reports/junit.xml unless another file is given."""
@@ -23,17 +26,26 @@ def pytest_arguments(options: list[str]) -> list[str]:
 
 
 def run_pytest(arguments: list[str]) -> int:
-    """pytest's exit code for `arguments`; a SIGTERM to this command reaches pytest, which tears the stack down."""
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", *arguments])
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signum))
+    """pytest's exit code for `arguments`. pytest runs in a process group of its own, so that a Ctrl-C or a
+    SIGTERM, to this command or to its group, reaches pytest once, through here: its teardown then runs whole."""
+    received: list[int] = []
+    proc: subprocess.Popen | None = None
+
+    def forward(signum, frame) -> None:
+        received.append(signum)
+        if proc is not None:
+            proc.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:  # the terminal sent SIGINT to pytest too; wait for its teardown
-                continue
+        # -P: the current folder, a team's repository, goes on no import path.
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments], process_group=0)
+        if received:  # a signal came before there was a pytest to forward it to
+            proc.send_signal(received[0])
+        return proc.wait()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,9 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ws-gate {__version__}")
         return 0
     ci_report.VERDICT_JSON.unlink(missing_ok=True)
-    exit_code = ci_report.gate_exit_code(run_pytest(pytest_arguments(options)))
+    pytest_code = run_pytest(pytest_arguments(options))
+    exit_code = ci_report.gate_exit_code(pytest_code)
     if exit_code == 2 and not ci_report.VERDICT_JSON.exists():  # stopped before the gate's plugins ran
-        ci_report.write_json(ci_report.VERDICT_JSON, ci_report.verdict_document(exit_code))
+        error = USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
+        if error:
+            print(f"ws-gate: {error}", file=sys.stderr)
+        ci_report.write_json(ci_report.VERDICT_JSON, ci_report.verdict_document(exit_code, error=error))
     return exit_code
 
 
