@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from selftest.deployment import SECRET, deployment
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT
 from ws_gate import __version__
+from ws_gate.stacks.local_stack import STUB_SCRIPT
+from ws_gate.stacks.offline_images import impossible
 
 WHEEL = ROOT / "dist" / f"ws_gate-{__version__}-py3-none-any.whl"
 WHEELHOUSE = ROOT / ".venv" / "wheelhouse"
@@ -24,12 +27,14 @@ SELFTEST = ROOT / "selftest"
 OTHER_USER = 4242
 INSTALL_LIMIT = 300
 
-# site file, exit code, what the output must name
+MISSING = "--nginx-conf deploy/missing.conf: no such file"
+# site file, exit code, (status, the proxy-upgrade family's status, the one-line error)
 CASES = [
-    pytest.param("deploy/site.conf", 0, "passed", id="correct"),
-    pytest.param("deploy/no-upgrade.conf", 1, "proxy_set_header Upgrade $http_upgrade;", id="broken"),
-    pytest.param("deploy/missing.conf", 2, "deploy/missing.conf", id="missing"),
+    pytest.param("deploy/site.conf", 0, ("passed", "passed", None), id="correct"),
+    pytest.param("deploy/no-upgrade.conf", 1, ("failed", "failed", None), id="broken"),
+    pytest.param("deploy/missing.conf", 2, ("error", "not checked", MISSING), id="missing"),
 ]
+UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
 
 
 @dataclass
@@ -40,6 +45,13 @@ class Run:
 
     def verdict(self) -> dict:
         return json.loads((self.folder / "reports" / "verdict.json").read_text())
+
+    def assert_judged(self, exit_code: int, outcome: tuple) -> None:
+        """The exit code, the verdict's status, its proxy-upgrade family and error, and a failure's fix shown."""
+        assert self.exit_code == exit_code, self.output[-3000:]
+        verdict = self.verdict()
+        assert (verdict["status"], verdict["families"]["proxy-upgrade"]["status"], verdict["error"]) == outcome
+        assert (UPGRADE_FIX in self.output) == (exit_code == 1), self.output[-3000:]
 
 
 def team_repository(folder: Path) -> Path:
@@ -74,22 +86,21 @@ def ws_gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_wheel_installs_only_its_own_package(ws_gate):
-    """The installed distribution adds one top-level name, ws_gate, and says its version."""
+    """Every file the install wrote is under ws_gate/, its dist-info or the ws-gate command; it says its version."""
     python = ws_gate.with_name("python")
-    code = "from importlib.metadata import distribution as d; print(d('ws-gate').read_text('top_level.txt'))"
-    top_level = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=60).stdout
-    assert top_level.split() == ["ws_gate"]
+    code = "from importlib.metadata import distribution as d; print(*(f.as_posix() for f in d('ws-gate').files))"
+    files = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
+    dist_info = f"ws_gate-{__version__}.dist-info/"
+    assert "ws_gate/cli.py" in files
+    assert [name for name in files if not name.startswith(("ws_gate/", dist_info, "../../../bin/ws-gate"))] == []
     version = subprocess.run([str(ws_gate), "--version"], capture_output=True, text=True, timeout=60)
     assert (version.returncode, version.stdout.strip()) == (0, f"ws-gate {__version__}")
 
 
-@pytest.mark.parametrize(("site", "exit_code", "named"), CASES)
-def test_the_installed_wheel_judges_a_team_repository(ws_gate, tmp_path, site, exit_code, named):
+@pytest.mark.parametrize(("site", "exit_code", "outcome"), CASES)
+def test_the_installed_wheel_judges_a_team_repository(ws_gate, tmp_path, site, exit_code, outcome):
     """From the team's folder, the installed `ws-gate` gives the exact exit code and writes the verdict there."""
-    result = run([str(ws_gate), *gate_options(site)], team_repository(tmp_path / "team"))
-    assert result.exit_code == exit_code, result.output[-3000:]
-    assert result.verdict()["exit_code"] == exit_code
-    assert named in result.output, result.output[-3000:]
+    run([str(ws_gate), *gate_options(site)], team_repository(tmp_path / "team")).assert_judged(exit_code, outcome)
 
 
 def docker_answers() -> bool:
@@ -108,20 +119,45 @@ def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path):
     assert result.verdict()["stack"]["name"] == "docker"
 
 
-@pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers: the image's cases need one")
-@pytest.mark.parametrize(("site", "exit_code", "named"), CASES)
-def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, named):
+def image_or_skip() -> None:
+    """The image is here; where it cannot be built (no engine, not Debian), the image's cases skip, saying why."""
+    if not docker_answers():
+        pytest.skip("no Docker engine answers: the image's cases need one")
+    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, timeout=30).returncode == 0:
+        return
+    if why := impossible(IMAGE):
+        pytest.skip(f"not run: {why}")
+    pytest.fail(f"no image {IMAGE}: `make image` builds it")
+
+
+def docker_run(folder: Path, *options: str, user: str | None = None, network: str = "none") -> Run:
+    """The image run in `folder` as a CI job runs it, as `user`."""
+    as_user = ["--user", user] if user else []
+    mounts = ["-v", f"{folder}:/src", "-w", "/src", "-e", "WS_E2E_JWT_SECRET", "--network", network]
+    return run(["docker", "run", "--rm", *as_user, *mounts, IMAGE, *options], folder)
+
+
+@pytest.mark.parametrize(("site", "exit_code", "outcome"), CASES)
+def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, outcome):
     """`docker run` of the image in the team's folder gives the same exit codes, and the reports there belong to
     the user the container ran as."""
-    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, timeout=30).returncode != 0:
-        pytest.fail(f"no image {IMAGE}: `make image` builds it")
+    image_or_skip()
     folder = team_repository(tmp_path / "team")
     uid, gid = (os.getuid(), os.getgid()) if os.getuid() else (OTHER_USER, OTHER_USER)
     for path in [folder, *folder.rglob("*")]:
         os.chown(path, uid, gid)
-    docker_run = ["docker", "run", "--rm", "--user", f"{uid}:{gid}", "-v", f"{folder}:/src", "-w", "/src", IMAGE]
-    result = run([*docker_run, *gate_options(site)], folder)
-    assert result.exit_code == exit_code, result.output[-3000:]
-    assert result.verdict()["exit_code"] == exit_code
-    assert named in result.output, result.output[-3000:]
+    docker_run(folder, *gate_options(site), user=f"{uid}:{gid}").assert_judged(exit_code, outcome)
     assert {(path.stat().st_uid, path.stat().st_gid) for path in (folder / "reports").iterdir()} == {(uid, gid)}
+
+
+def test_the_image_verifies_a_deployment(tmp_path, monkeypatch):
+    """Pre-deploy verification from the image: `--stack external --target` against a deployment it did not start
+    (Nginx with the team's site file in front of the stub, on this machine's loopback) passes."""
+    image_or_skip()
+    folder = team_repository(tmp_path / "team")
+    monkeypatch.setenv("WS_E2E_JWT_SECRET", SECRET)
+    with deployment(tmp_path, folder / "deploy" / "site.conf", [sys.executable, str(STUB_SCRIPT)], {}) as url:
+        options = ["--stack", "external", "--target", url, "--auth-timeout", "1", "--nginx-conf", "deploy/site.conf"]
+        result = docker_run(folder, *options, network="host")
+    assert result.exit_code == 0, result.output[-3000:]
+    assert result.verdict()["stack"]["name"] == "external"
