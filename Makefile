@@ -148,7 +148,7 @@ $(NODE_SERVICE)/node_modules/.package-lock.json: $(NODE_SERVICE)/package.json $(
 # The self-tests run the Docker stack and the gate's image whenever an engine answers. On a Debian machine, which
 # may reach no registry, the offline bases, the stub's wheels and the image are built first (the bases once).
 docker-ready: $(VENV)/.installed
-	@if docker info >/dev/null 2>&1 && [ -f /etc/apt/sources.list.d/debian.sources ]; then \
+	@if docker info >/dev/null 2>&1 && { [ -f /etc/apt/sources.list.d/debian.sources ] || [ -n "$$DEBIAN_MIRROR" ]; }; then \
 	  $(MAKE) --no-print-directory docker-images image; fi
 
 # The mutation self-check: every mutant caught by the test named for it, every correct variant passes.
@@ -187,4 +187,4 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) reports dist build .pytest_cache .ruff_cache $(NODE_SERVICE)/node_modules
+	rm -rf $(VENV) reports dist build *.egg-info .pytest_cache .ruff_cache $(NODE_SERVICE)/node_modules

@@ -13,18 +13,14 @@ from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
 
+from playwright import async_api
+
 from ws_gate.bundle import Finding, origin_url
 from ws_gate.client.wsclient import Exchange, describe
 from ws_gate.contract import Contract
 from ws_gate.families import tag
 from ws_gate.stacks.model import Stack
 from ws_gate.timeouts import LONG, SHORT
-
-try:
-    from playwright import async_api
-    from playwright._impl._driver import compute_driver_executable
-except ImportError:  # the browser tests skip, saying so
-    async_api = None
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -97,8 +93,12 @@ def _reach_only(stack: Stack) -> list[str]:
     return [f"--host-resolver-rules={', '.join(rules)}", *trust]
 
 
-def _driver_problem() -> str:
+def _driver_problem(launch_error: Exception) -> str:
     """Why Playwright's own Node.js does not run here: on a minimal Debian, a shared library it needs is missing."""
+    try:  # Playwright's own module, not its API: where it moved, the launch's error is all there is to say
+        from playwright._impl._driver import compute_driver_executable
+    except ImportError:
+        return str(launch_error)
     node = compute_driver_executable()[0]
     try:
         proc = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=SHORT)
@@ -126,8 +126,6 @@ class SharedBrowser:
             return f"not run: the browser's page is on {page_origin}, not on --origin {self._origin}"
         if not CHROMIUM.is_file():
             return f"no Chromium at {CHROMIUM}: apt-get install chromium"
-        if async_api is None:
-            return "no playwright package: pip install -r requirements.txt"
         return ""
 
     async def _start(self):
@@ -135,8 +133,8 @@ class SharedBrowser:
             raise NotRunError(reason)
         try:
             self._playwright = await async_api.async_playwright().start()
-        except Exception:
-            raise NotRunError(f"Playwright's driver did not start: {_driver_problem()}") from None
+        except Exception as error:
+            raise NotRunError(f"Playwright's driver did not start: {_driver_problem(error)}") from None
         # Playwright gives every launch a fresh, empty profile directory of its own.
         flags = [*CHROMIUM_FLAGS, *_reach_only(self._stack)]
         return await self._playwright.chromium.launch(executable_path=CHROMIUM, args=flags, timeout=LONG_MS)
