@@ -112,7 +112,8 @@ $(WHEELHOUSE)/requirements.txt: requirements.txt | $(VENV)/.installed
 image: dist wheelhouse
 	docker/build-image.sh $(WHEEL)
 
-# The Docker stack's images without a registry: a Debian base from debootstrap, the stub's wheels.
+# The Docker stack's images without a registry: a Debian base from debootstrap, the stub's wheels (into the user's
+# cache, ~/.cache/ws-gate/stub-wheels).
 docker-images: $(VENV)/.installed
 	PYTHON=$(abspath $(PY)) docker/build-base.sh
 
