@@ -2,7 +2,8 @@
 # Build the gate's container image, ws-gate:<version> and ws-gate:latest, from its wheel
 # ws_gate-<version>-py3-none-any.whl, on a machine that reaches no container registry:
 #   - ws-gate-runtime:bookworm, a Debian base with nginx-light, chromium and python3, from Debian's packages
-#     (debootstrap, then docker import; see debootstrap.sh), built once;
+#     (debootstrap, then docker import; see debootstrap.sh), labelled with RUNTIME_PACKAGES and built again only
+#     when they change;
 #   - the wheels of requirements.txt, the lock, from the wheelhouse `make wheelhouse` downloads into .venv/wheelhouse/
 #     (WHEELHOUSE), since containers reach no PyPI;
 #   - image/Dockerfile, which installs both into the venv /opt/ws-gate, leaving the wheelhouse out of the image.
@@ -49,9 +50,18 @@ if ! cmp -s "$ROOT/requirements.txt" "$WHEELHOUSE/requirements.txt"; then
     exit 2
 fi
 
-if ! docker image inspect "$RUNTIME_IMAGE" >/dev/null 2>&1; then
+build_runtime() {
     debootstrap_image build-image "$RUNTIME_IMAGE" "$RUNTIME_PACKAGES" "about three minutes" "$RUNTIME_LIMIT" \
-        --change "LABEL ws-gate.image=runtime"
+        --change "LABEL ws-gate.image=runtime ws-gate.runtime-packages=$RUNTIME_PACKAGES"
+}
+
+# The runtime is reused only when its label says it holds exactly RUNTIME_PACKAGES.
+if ! BUILT_PACKAGES=$(docker image inspect --format '{{index .Config.Labels "ws-gate.runtime-packages"}}' \
+    "$RUNTIME_IMAGE" 2>/dev/null); then
+    build_runtime
+elif [ "$BUILT_PACKAGES" != "$RUNTIME_PACKAGES" ]; then
+    echo "build-image: $RUNTIME_IMAGE was built for other packages (${BUILT_PACKAGES:-unlabelled}): building it again"
+    build_runtime
 fi
 
 # The build context: the wheelhouse and this wheel alone.
