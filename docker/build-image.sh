@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the gate's container image, ws-gate:<version> and ws-gate:latest, from its wheel
 # ws_gate-<version>-py3-none-any.whl, on a machine that reaches no container registry:
-#   - ws-gate-runtime:bookworm, a Debian base with nginx-light, chromium and python3, from Debian's packages
+#   - ws-gate-runtime:bookworm, a Debian base with nginx-light, chromium, tini and python3, from Debian's packages
 #     (debootstrap, then docker import; see debootstrap.sh), labelled with RUNTIME_PACKAGES and built again only
 #     when they change;
 #   - the wheels of requirements.txt, the lock, from the wheelhouse `make wheelhouse` downloads into .venv/wheelhouse/
@@ -20,7 +20,8 @@ CACHE=${IMAGE_CACHE:-$ROOT/.venv/image-build}
 WHEELHOUSE=${WHEELHOUSE:-$ROOT/.venv/wheelhouse}
 # debootstrap installs no Recommends and picks no provider of a virtual package: dbus-x11 provides the session bus
 # that chromium's GTK (dconf-service) depends on, and libatomic1 is needed by Playwright's own Node.js binary.
-RUNTIME_PACKAGES=nginx-light,chromium,fonts-liberation,dbus-x11,libatomic1,python3,python3-venv,ca-certificates
+# tini is the image's PID 1 (image/Dockerfile says why).
+RUNTIME_PACKAGES=nginx-light,chromium,fonts-liberation,dbus-x11,libatomic1,tini,python3,python3-venv,ca-certificates
 # debootstrap takes about three minutes; this only stops a hung mirror from hanging the build.
 RUNTIME_LIMIT=${RUNTIME_LIMIT:-900}
 if [ $# != 1 ]; then
