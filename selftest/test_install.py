@@ -68,8 +68,8 @@ def gate_options(site: str) -> list[str]:
     return ["--stack", "local", "--nginx-conf", site, "--contract", "ws-contract.toml", "--frontend-dist", "dist"]
 
 
-def run(argv: list[str], folder: Path) -> Run:
-    proc = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=GATE_RUN_LIMIT)
+def run(argv: list[str], folder: Path, env: dict[str, str] | None = None) -> Run:
+    proc = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=GATE_RUN_LIMIT, env=env)
     return Run(proc.returncode, proc.stdout + proc.stderr, folder)
 
 
@@ -112,11 +112,22 @@ def docker_answers() -> bool:
 
 @pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers: the Docker stack needs one")
 def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path):
-    """The stub and the Docker build files ship in the wheel: the installed gate runs the Docker stack too."""
+    """The stub and the Docker build files ship in the wheel: the installed gate runs the Docker stack too. The
+    stub's wheels it downloads go to the user's cache (an empty one here), and nothing into the package but
+    bytecode."""
     options = [*gate_options("deploy/site.conf")[2:], "--stack", "docker"]
-    result = run([str(ws_gate), *options], team_repository(tmp_path / "team"))
+    cache = tmp_path / "cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    result = run([str(ws_gate), *options], team_repository(tmp_path / "team"), env)
     assert result.exit_code == 0, result.output[-3000:]
     assert result.verdict()["stack"]["name"] == "docker"
+    assert list((cache / "ws-gate" / "stub-wheels").glob("*.whl")), result.output[-3000:]
+    code = "from importlib.metadata import distribution as d; print(*(f.locate() for f in d('ws-gate').files))"
+    python = ws_gate.with_name("python")
+    listed = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, timeout=60).stdout
+    package = next(Path(name) for name in listed.split() if name.endswith("ws_gate/__init__.py")).parent
+    written = {path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    assert sorted(map(str, written - {Path(name) for name in listed.split()})) == []
 
 
 def image_or_skip() -> None:
