@@ -3,15 +3,24 @@ cases with their plugins (ws_gate/layout.py says where they are) in a pytest pro
 the gate passed, 1 when it found a fault, 2 on a usage or environment error. Reports go to reports/ under the
 current folder."""
 
+import os
 import signal
 import subprocess
 import sys
+import time
 
 from ws_gate import __version__
 from ws_gate.layout import ROOT
 from ws_gate.reports import ci_report
 
 PYTEST_USAGE_ERROR = 4
+# A stopped run tears its stack down in seconds; this bounds one stuck in its teardown.
+TEARDOWN_GRACE = 10.0
+POLL = 0.2
+STUCK = (
+    "ws-gate: the run did not end {seconds:.0f} s after the signal: killed with its processes; a Docker stack's "
+    "containers may be left: docker ps -aq --filter label=ws-gate.run | xargs -r docker rm -f"
+)
 USAGE_ERROR = "an option the gate does not take, or a bad value: pytest's message above says which"
 
 
@@ -27,7 +36,8 @@ def pytest_arguments(options: list[str]) -> list[str]:
 
 def run_pytest(arguments: list[str]) -> int:
     """pytest's exit code for `arguments`. pytest runs in a process group of its own, so that a Ctrl-C or a
-    SIGTERM, to this command or to its group, reaches pytest once, through here: its teardown then runs whole."""
+    SIGTERM, to this command or to its group, reaches pytest once, through here: its teardown then runs whole.
+    A teardown that outlasts TEARDOWN_GRACE gets the signal again, then its whole group is killed."""
     received: list[int] = []
     proc: subprocess.Popen | None = None
 
@@ -42,7 +52,22 @@ def run_pytest(arguments: list[str]) -> int:
         proc = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments], process_group=0)
         if received:  # a signal came before there was a pytest to forward it to
             proc.send_signal(received[0])
-        return proc.wait()
+        signalled_at, resent = None, False
+        while True:
+            try:
+                return proc.wait(timeout=POLL)
+            except subprocess.TimeoutExpired:
+                if not received:
+                    continue
+            signalled_at = signalled_at or time.monotonic()
+            waited = time.monotonic() - signalled_at
+            if waited > 2 * TEARDOWN_GRACE:
+                os.killpg(proc.pid, signal.SIGKILL)
+                print(STUCK.format(seconds=waited), file=sys.stderr)
+                return proc.wait()
+            if waited > TEARDOWN_GRACE and not resent:
+                proc.send_signal(received[0])
+                resent = True
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
