@@ -3,6 +3,7 @@ cases with their plugins (ws_gate/layout.py says where they are) in a pytest pro
 the gate passed, 1 when it found a fault, 2 on a usage or environment error. Reports go to reports/ under the
 current folder."""
 
+import json
 import os
 import signal
 import subprocess
@@ -34,10 +35,11 @@ def pytest_arguments(options: list[str]) -> list[str]:
     return ["--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"), *junit, *options, str(ROOT / "tests")]
 
 
-def run_pytest(arguments: list[str]) -> int:
-    """pytest's exit code for `arguments`. pytest runs in a process group of its own, so that a Ctrl-C or a
-    SIGTERM, to this command or to its group, reaches pytest once, through here: its teardown then runs whole.
-    A teardown that outlasts TEARDOWN_GRACE gets the signal again, then its whole group is killed."""
+def run_pytest(arguments: list[str]) -> tuple[int, bool]:
+    """pytest's exit code for `arguments`, and whether a signal interrupted it. pytest runs in a process group of
+    its own, so that a Ctrl-C or a SIGTERM, to this command or to its group, reaches pytest once, through here: its
+    teardown then runs whole. A teardown that outlasts TEARDOWN_GRACE gets the signal again, then its whole group
+    is killed."""
     received: list[int] = []
     proc: subprocess.Popen | None = None
 
@@ -55,7 +57,7 @@ def run_pytest(arguments: list[str]) -> int:
         signalled_at, resent = None, False
         while True:
             try:
-                return proc.wait(timeout=POLL)
+                return proc.wait(timeout=POLL), bool(received)
             except subprocess.TimeoutExpired:
                 if not received:
                     continue
@@ -64,7 +66,7 @@ def run_pytest(arguments: list[str]) -> int:
             if waited > 2 * TEARDOWN_GRACE:
                 os.killpg(proc.pid, signal.SIGKILL)
                 print(STUCK.format(seconds=waited), file=sys.stderr)
-                return proc.wait()
+                return proc.wait(), True
             if waited > TEARDOWN_GRACE and not resent:
                 proc.send_signal(received[0])
                 resent = True
@@ -79,15 +81,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ws-gate {__version__}")
         return 0
     ci_report.VERDICT_JSON.unlink(missing_ok=True)
-    pytest_code = run_pytest(pytest_arguments(options))
-    exit_code = ci_report.gate_exit_code(pytest_code)
-    if exit_code == 2 and not ci_report.VERDICT_JSON.exists():  # stopped before the gate's plugins ran
-        error = USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
-        if error:
+    pytest_code, interrupted = run_pytest(pytest_arguments(options))
+    # However far an interrupted run got, it gives no verdict: whatever pytest's code, it is exit 2.
+    exit_code = 2 if interrupted else ci_report.gate_exit_code(pytest_code)
+    if exit_code == 2 and _written_exit_code() != 2:  # stopped before, or while, the gate's plugins wrote it
+        error = "interrupted" if interrupted else USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
+        if error == USAGE_ERROR:
             print(f"ws-gate: {error}", file=sys.stderr)
         ci_report.write_json(ci_report.VERDICT_JSON, ci_report.verdict_document(exit_code, error=error))
     return exit_code
 
+
+def _written_exit_code() -> int | None:
+    try:
+        return json.loads(ci_report.VERDICT_JSON.read_text())["exit_code"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 if __name__ == "__main__":
     sys.exit(main())
