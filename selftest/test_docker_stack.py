@@ -7,16 +7,13 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import closing
 
 import docker
 import pytest
 
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
 from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS, Case
-from ws_gate.errors import GateSetupError
-from ws_gate.stacks.docker_stack import RUN_LABEL, engine
+from ws_gate.stacks.docker_stack import RUN_LABEL
 
 DOCKER_MUTANTS = [
     case
@@ -25,17 +22,6 @@ DOCKER_MUTANTS = [
 ]
 HTTPS_SITE = next(case for case in VARIANTS if case.id == "certbot-https-site")
 STACK_UP = "ws-gate: docker stack: "
-
-
-@pytest.fixture(scope="module")
-def requires_docker() -> Iterator[docker.DockerClient]:
-    """A client of the Docker engine; without one, the tests that need it skip, saying so."""
-    try:
-        client = engine()
-    except GateSetupError as error:
-        pytest.skip(f"needs a Docker engine: {error}")
-    with closing(client):
-        yield client
 
 
 def on_docker(case: Case) -> Case:

@@ -8,10 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 import pytest
+from docker.errors import ImageNotFound
 
 from selftest.deployment import SECRET, deployment
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT
@@ -85,11 +88,17 @@ def ws_gate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "ws-gate"
 
 
+def installed_files(ws_gate: Path) -> dict[str, Path]:
+    """Each file the install of ws-gate wrote, as its RECORD names it, with where it is."""
+    code = "from importlib.metadata import files\nfor f in files('ws-gate'): print(f, f.locate(), sep='\\t')"
+    python = ws_gate.with_name("python")
+    listed = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, timeout=60).stdout
+    return {name: Path(path) for name, path in (line.split("\t") for line in listed.splitlines())}
+
+
 def test_the_wheel_installs_only_its_own_package(ws_gate):
     """Every file the install wrote is under ws_gate/, its dist-info or the ws-gate command; it says its version."""
-    python = ws_gate.with_name("python")
-    code = "from importlib.metadata import distribution as d; print(*(f.as_posix() for f in d('ws-gate').files))"
-    files = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, timeout=60).stdout.split()
+    files = list(installed_files(ws_gate))
     dist_info = f"ws_gate-{__version__}.dist-info/"
     assert "ws_gate/cli.py" in files
     assert [name for name in files if not name.startswith(("ws_gate/", dist_info, "../../../bin/ws-gate"))] == []
@@ -103,15 +112,7 @@ def test_the_installed_wheel_judges_a_team_repository(ws_gate, tmp_path, site, e
     run([str(ws_gate), *gate_options(site)], team_repository(tmp_path / "team")).assert_judged(exit_code, outcome)
 
 
-def docker_answers() -> bool:
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
-    except (FileNotFoundError, subprocess.TimeoutExpired):
-        return False
-
-
-@pytest.mark.skipif(not docker_answers(), reason="no Docker engine answers: the Docker stack needs one")
-def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path):
+def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path, requires_docker):
     """The stub and the Docker build files ship in the wheel: the installed gate runs the Docker stack too. The
     stub's wheels it downloads go to the user's cache (an empty one here), and nothing into the package but
     bytecode."""
@@ -122,19 +123,16 @@ def test_the_installed_wheel_starts_the_docker_stack(ws_gate, tmp_path):
     assert result.exit_code == 0, result.output[-3000:]
     assert result.verdict()["stack"]["name"] == "docker"
     assert list((cache / "ws-gate" / "stub-wheels").glob("*.whl")), result.output[-3000:]
-    code = "from importlib.metadata import distribution as d; print(*(f.locate() for f in d('ws-gate').files))"
-    python = ws_gate.with_name("python")
-    listed = subprocess.run([str(python), "-I", "-c", code], capture_output=True, text=True, timeout=60).stdout
-    package = next(Path(name) for name in listed.split() if name.endswith("ws_gate/__init__.py")).parent
+    listed = installed_files(ws_gate)
+    package = listed["ws_gate/__init__.py"].parent
     written = {path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
-    assert sorted(map(str, written - {Path(name) for name in listed.split()})) == []
+    assert sorted(map(str, written - set(listed.values()))) == []
 
 
-def image_or_skip() -> None:
-    """The image is here; where it cannot be built (no engine, not Debian), the image's cases skip, saying why."""
-    if not docker_answers():
-        pytest.skip("no Docker engine answers: the image's cases need one")
-    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, timeout=30).returncode == 0:
+def image_or_skip(client: docker.DockerClient) -> None:
+    """The image is here; where it cannot be built (not Debian), the image's cases skip, saying why."""
+    with suppress(ImageNotFound):
+        client.images.get(IMAGE)
         return
     if why := impossible(IMAGE):
         pytest.skip(f"not run: {why}")
@@ -149,10 +147,10 @@ def docker_run(folder: Path, *options: str, user: str | None = None, network: st
 
 
 @pytest.mark.parametrize(("site", "exit_code", "outcome"), CASES)
-def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, outcome):
+def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, outcome, requires_docker):
     """`docker run` of the image in the team's folder gives the same exit codes, and the reports there belong to
     the user the container ran as."""
-    image_or_skip()
+    image_or_skip(requires_docker)
     folder = team_repository(tmp_path / "team")
     uid, gid = (os.getuid(), os.getgid()) if os.getuid() else (OTHER_USER, OTHER_USER)
     for path in [folder, *folder.rglob("*")]:
@@ -161,10 +159,10 @@ def test_the_image_judges_a_team_repository(tmp_path, site, exit_code, outcome):
     assert {(path.stat().st_uid, path.stat().st_gid) for path in (folder / "reports").iterdir()} == {(uid, gid)}
 
 
-def test_the_image_verifies_a_deployment(tmp_path, monkeypatch):
+def test_the_image_verifies_a_deployment(tmp_path, monkeypatch, requires_docker):
     """Pre-deploy verification from the image: `--stack external --target` against a deployment it did not start
     (Nginx with the team's site file in front of the stub, on this machine's loopback) passes."""
-    image_or_skip()
+    image_or_skip(requires_docker)
     folder = team_repository(tmp_path / "team")
     monkeypatch.setenv("WS_E2E_JWT_SECRET", SECRET)
     with deployment(tmp_path, folder / "deploy" / "site.conf", [sys.executable, str(STUB_SCRIPT)], {}) as url:
