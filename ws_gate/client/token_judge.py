@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ ALGORITHM = "HS256"
 LIFETIME = 24 * 3600  # the user-service's default token lifetime
 USER_ID = "6"  # the user of the tokens the gate mints, and of a corrected payload whose token names none
 SNAKE_CASE = {"user_id_claim": "user_id", "membership_claim": "membership_level"}
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 SHOWN_CHARS = 60  # a claim's value is shown up to this length
 
 
@@ -62,7 +64,7 @@ class TokenJudgement:
 
 
 def _b64decode(segment: str) -> bytes:
-    if not segment.isascii():
+    if not BASE64URL.fullmatch(segment):  # urlsafe_b64decode alone skips characters outside the alphabet
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
@@ -152,7 +154,7 @@ class _Judge:
     def user_id(self) -> None:
         name, twin = self.contract.user_id_claim, self.snake_twin("user_id_claim")
         value = self.camel_or_snake("user_id_claim")
-        needs = f'{name}: the user\'s id, a number (the user-service sends it as a string, e.g. "6")'
+        needs = f'{name}, the user\'s id as a number (the user-service sends it as a string, e.g. "6")'
         if value is None:
             has = f"snake_case {_has(self.claims, twin)} and no {name}" if twin else f"no {name}"
             self.fault(name, has, needs)
