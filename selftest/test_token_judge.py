@@ -228,3 +228,23 @@ def test_a_given_value_that_is_not_a_jwt_is_bad_input():
     """--token not-a-jwt is one line of bad input, naming the option and not the value."""
     with pytest.raises(GateSetupError, match=r"^--token \(WS_E2E_TOKEN\) is not a JWT"):
         TokenFactory(SECRET, CONTRACT, "not-a-jwt")
+
+
+REGISTERED = {"alg", "signature", "crit", "exp", "iat", "nbf", "aud", "iss"}  # the claims PyJWT itself checks
+
+
+@pytest.mark.parametrize("defect", [*ONE_CLAIM_WRONG, "snake-case-claims"])
+def test_the_judge_agrees_with_pyjwt_on_the_registered_claims(mint, defect):
+    """Where the judge names a header or registered claim, PyJWT's decode as the contract asks refuses the token,
+    and where it names none, PyJWT accepts it: the judge rests on the library the service uses, not on itself."""
+    token = mint(defect)
+    options = {"require": ["exp", "iat", "aud", "iss"]}
+    try:
+        jwt.decode(
+            token, SECRET, algorithms=["HS256"], audience=CONTRACT.audience, issuer=CONTRACT.issuer, options=options
+        )
+    except jwt.InvalidTokenError:
+        refused = True
+    else:
+        refused = False
+    assert bool(REGISTERED & set(judge(token, CONTRACT, SECRET).claims)) == refused
