@@ -4,8 +4,8 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.policy import FINDING
-from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures, format_findings
+from ws_gate.faults import FINDING, Fault
+from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
@@ -38,7 +38,8 @@ def test_websocket_location_passes_the_static_check(findings, rule, request):
     if rule == IDLE_RULE:
         judged_on_nginx(request)
     mine = [finding for finding in failures(findings) if finding.rule == rule]
-    assert mine == [], f"[static check of the site file]\n{format_findings(mine)}"
+    if mine:
+        raise Fault(*(finding.report() for finding in mine))
 
 
 def judged_on_nginx(request: pytest.FixtureRequest) -> None:
@@ -55,7 +56,8 @@ def test_site_file_has_no_other_failure(findings):
     """Every failure of the static check belongs to one of the checks above."""
     rules = {check.values[0] for check in CHECKS}
     others = [finding for finding in failures(findings) if finding.rule not in rules]
-    assert others == [], format_findings(others)
+    if others:
+        raise Fault(*(finding.report() for finding in others))
 
 
 def test_site_file_advice_is_reported(findings, request):
