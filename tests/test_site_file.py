@@ -5,23 +5,16 @@ the end of the run. Runs on every stack that knows the site file."""
 import pytest
 
 from ws_gate.faults import FINDING, Fault
-from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures
+from ws_gate.nginx.checks import rules_for
+from ws_gate.nginx.lint import FAILURE, FORWARDED_HEADERS, IDLE_RULE, Finding, failures
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
-# Each static check, by the rule its findings carry.
-RULES = (
-    *UPGRADE_RULES,
-    IDLE_RULE,
-    "host-header",
-    "x-real-ip-header",
-    "x-forwarded-for-header",
-    "x-forwarded-proto-header",
-    "x-forwarded-proto-carries-the-scheme",
-)
+# Each static check that fails the run, from the rule table, with the contract's default forwarded headers.
 CHECKS = [
-    pytest.param(ENDPOINT, id=ENDPOINT, marks=pytest.mark.fault("endpoint")),
-    *(pytest.param(rule, id=rule) for rule in RULES),
+    pytest.param(rule.id, id=rule.id, marks=pytest.mark.fault(rule.family))
+    for rule in rules_for(FORWARDED_HEADERS)
+    if rule.severity == FAILURE
 ]
 
 

@@ -44,7 +44,9 @@ class SiteEdit:
             return f"drop `{self.replaces}` at {self.at}"
         if len(self.write) > 1:
             return f"add to the server block at {self.at}: {code}"
-        return code
+        if self.replaces:
+            return f"{self.at}: replace `{self.replaces}` with `{code}`"
+        return f"{self.at}: add `{code}`"
 
 
 @dataclass(frozen=True)
