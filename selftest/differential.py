@@ -11,7 +11,7 @@ from ws_gate.client.tokens import TokenFactory
 from ws_gate.client.wsclient import exchange
 from ws_gate.contract import load_contract
 from ws_gate.nginx.idle_check import hold_idle, plan_for
-from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, ServiceRules, lint_site
+from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, SiteCheck, lint_site
 from ws_gate.nginx.site import find_location_chain
 from ws_gate.settings import GateOptions
 from ws_gate.stacks.local_stack import scaled
@@ -52,11 +52,9 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
     contract = load_contract(contract_file)
     options = GateOptions.local_stub(site_file, contract, prefix)
-    site, origin, server = options.site.site, options.site.origin, options.site.server
-    rules = replace(ServiceRules.of(contract), forwarded_headers=())
-    findings = lint_site(
-        site, server, origin.scheme, contract.ws_path, contract.trading_address, options.nginx_version, rules
-    )
+    site, server = options.site.site, options.site.server
+    check = SiteCheck.of(options.site, contract, contract.trading_address, options.nginx_version)
+    findings = lint_site(replace(check, rules=replace(check.rules, forwarded_headers=())))
     failed = {finding.rule for finding in findings if finding.severity == FAILURE}
     comparison = Comparison(site_file, {aspect: not (rules & failed) for aspect, rules in ASPECTS.items()})
     chain = find_location_chain(server, contract.ws_path) or []

@@ -5,17 +5,21 @@ from pathlib import Path
 
 from ws_gate.bundle import RULES
 from ws_gate.families import FAMILIES
+from ws_gate.nginx import checks
 
 TESTS = Path(__file__).parents[1] / "tests"
 
 
 def fault_markers() -> list[tuple[str, str]]:
-    """Every `pytest.mark.fault(name)` in tests/, as (file:line, name): on a module, a test or a parameter."""
+    """Every `pytest.mark.fault(name)` in tests/ that names its family, as (file:line, name): on a module, a test
+    or a parameter. A marker that takes its family from a rule table is checked with that table."""
     return [
         (f"{path.name}:{node.lineno}", node.args[0].value)
         for path in sorted(TESTS.glob("test_*.py"))
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "pytest.mark.fault"
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "pytest.mark.fault"
+        and isinstance(node.args[0], ast.Constant)
     ]
 
 
@@ -34,3 +38,8 @@ def test_every_family_of_the_table_has_a_test():
 def test_every_bundle_rule_names_a_family_of_the_table():
     """The frontend's bundle findings are tagged with families of the table too."""
     assert {rule.fault for rule in RULES.values()} <= set(FAMILIES)
+
+
+def test_every_static_check_names_a_family_of_the_table():
+    """The static check's rules (ws_gate/nginx/checks), which mark tests/test_site_file.py's cases, too."""
+    assert {rule.family for rule in checks.rules_for(["X-Custom"])} <= set(FAMILIES)

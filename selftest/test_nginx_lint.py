@@ -1,11 +1,23 @@
 """The static check of the WebSocket location: each broken site gives exactly its finding, each correct one none
 that fails, judged against the server a browser reaches, the Nginx version and the service's needs."""
 
+import itertools
 from pathlib import Path
 
 import pytest
 
-from ws_gate.nginx.lint import ADVICE, FAILURE, INFORMATION, Finding, ServiceRules, format_findings, lint_site_file
+from ws_gate.nginx.lint import (
+    ADVICE,
+    FAILURE,
+    INFORMATION,
+    Finding,
+    ServiceRules,
+    check_site_file,
+    failures,
+    format_findings,
+    lint_site,
+)
+from ws_gate.nginx.versions import parse
 
 CONFS = Path(__file__).parent / "confs"
 # Site files as teams write them, with the Nginx prefix their relative includes resolve against.
@@ -17,12 +29,16 @@ DEBIAN_12_NGINX = "1.22.1"
 
 def lint(site: Path, origin: str | None = None, nginx_version: str | None = DEBIAN_12_NGINX, **rules) -> list[Finding]:
     """The static check of `site` with the contract's endpoint and trading-service address."""
-    return lint_site_file(site, PREFIX, origin, "/ws/realtime", "127.0.0.1:8001", nginx_version, ServiceRules(**rules))
+    check = check_site_file(
+        site, PREFIX, origin, ws_path="/ws/realtime", trading_address="127.0.0.1:8001",
+        version=parse(nginx_version), rules=ServiceRules(**rules),
+    )  # fmt: skip
+    return lint_site(check)
 
 
 def verdict(findings: list[Finding]) -> list[tuple]:
     """Each finding as (severity, fault, file relative to the corpus, line, fix)."""
-    return [(f.severity, f.fault, str(Path(f.file).relative_to(SITES)), f.line, f.fix) for f in findings]
+    return [(f.severity, f.fault, str(Path(f.file).relative_to(SITES)), f.line, code(f.fix)) for f in findings]
 
 
 CORRECT_SITES = [
@@ -40,6 +56,21 @@ CORRECT_SITES = [
     pytest.param(CONFS / "connection-set-twice.conf", id="connection-upgrade-then-empty"),
     pytest.param(CONFS / "connection-from-the-client.conf", id="connection-from-the-browser"),
 ]
+
+# The whole WebSocket location a site without one is told to write (nginx 1.22.1, the default service rules), its
+# comments left out.
+LOCATION_FIX = (
+    "location /ws/ { proxy_pass http://127.0.0.1:8001; proxy_http_version 1.1; "
+    'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; proxy_set_header Host $host; '
+    "proxy_set_header X-Real-IP $remote_addr; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; "
+    "proxy_set_header X-Forwarded-Proto $scheme; proxy_read_timeout 3600s; }"
+)
+
+
+def code(fix: str) -> str:
+    """The lines of a fix without their comments, on one line."""
+    return " ".join(line.strip() for line in fix.splitlines() if not line.strip().startswith("#"))
+
 
 # Each broken site: its file and the (fault, line, fix) of every expected finding.
 BROKEN_SITES = [
@@ -76,13 +107,11 @@ BROKEN_SITES = [
                  [("proxy-upgrade", 9, "proxy_set_header Upgrade $http_upgrade;"),
                   ("proxy-upgrade", 9, 'proxy_set_header Connection "upgrade";')],
                  id="location-headers-hide-server-upgrade"),
-    pytest.param("no-ws-location.conf",
-                 [("endpoint", 3, "location /ws/ { proxy_pass http://127.0.0.1:8001; }")], id="no-ws-location"),
-    pytest.param("ws-location-without-proxy-pass.conf",
-                 [("endpoint", 3, "proxy_pass http://127.0.0.1:8001;")], id="ws-location-without-proxy-pass"),
+    pytest.param("no-ws-location.conf", [("endpoint", 3, LOCATION_FIX)], id="no-ws-location"),
+    pytest.param("ws-location-without-proxy-pass.conf", [("endpoint", 3, LOCATION_FIX)],
+                 id="ws-location-without-proxy-pass"),
 ]
 
-LOCATION_FIX = "location /ws/ { proxy_pass http://127.0.0.1:8001; }"
 UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
 CONNECTION_FIX = 'proxy_set_header Connection "upgrade";'
 FORWARDED_PROTO_FIX = "proxy_set_header X-Forwarded-Proto $scheme;"
@@ -152,8 +181,31 @@ def test_long_connect_timeout_is_advice():
 def test_broken_site_gives_its_finding(conf, expected):
     """Each misconfiguration is reported once, in its failure family, at its line, with the fixing line."""
     findings = lint(CONFS / conf)
-    assert [(f.fault, f.line, f.fix) for f in findings] == expected, format_findings(findings)
+    assert [(f.fault, f.line, code(f.fix)) for f in findings] == expected, format_findings(findings)
     assert {f.severity for f in findings} == {FAILURE}
+
+
+@pytest.mark.parametrize("conf", ["no-ws-location.conf", "ws-location-without-proxy-pass.conf"])
+@pytest.mark.parametrize("nginx_version", [DEBIAN_12_NGINX, None, "1.29.7"])
+@pytest.mark.parametrize("ping_interval", [None, 25.0])
+def test_location_fix_passes_the_check(conf, nginx_version, ping_interval, tmp_path):
+    """The location a site without a WebSocket location is told to write makes it pass, each line under a comment
+    saying why, with proxy_http_version only where the nginx version needs it."""
+    (finding,) = lint(CONFS / conf, nginx_version=nginx_version, server_ping_interval=ping_interval)
+    lines = (CONFS / conf).read_text().splitlines()
+    at = finding.line - 1
+    kept = lines[at + 3 :] if finding.replaces else lines[at:]  # the 3-line location it replaces, else before it
+    fixed = tmp_path / conf
+    fixed.write_text("\n".join([*lines[:at], *finding.fix.splitlines(), *kept]) + "\n")
+    assert failures(lint(fixed, nginx_version=nginx_version, server_ping_interval=ping_interval)) == []
+    fix = [line.strip() for line in finding.fix.splitlines()]
+    # Each directive under a comment, or under one of its own name that is (the headers of one reason).
+    uncommented = [
+        line
+        for before, line in itertools.pairwise(fix)
+        if line.endswith(";") and not before.startswith("#") and before.split()[:1] != line.split()[:1]
+    ]
+    assert (uncommented, "proxy_http_version 1.1;" in fix) == ([], nginx_version != "1.29.7")
 
 
 @pytest.mark.parametrize(("site", "expected"), CORPUS)
@@ -237,7 +289,7 @@ def test_only_the_headers_the_service_needs_are_required(forwarded_headers):
 def test_the_server_the_origin_reaches_is_checked():
     """With --origin, the server a browser on that origin reaches is the one checked."""
     findings = lint(CONFS / "two-servers.conf", origin="http://localhost:8080")
-    assert [(f.line, f.fix) for f in findings] == [(8, "proxy_pass http://127.0.0.1:8001;")], format_findings(findings)
+    assert [(f.line, code(f.fix)) for f in findings] == [(8, LOCATION_FIX)], format_findings(findings)
 
 
 def test_finding_renders_as_file_line_problem_fix():

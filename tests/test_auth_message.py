@@ -8,7 +8,7 @@ from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -43,12 +43,13 @@ def bad_first_messages(contract) -> list:
 async def test_auth_message_is_accepted(exchange, ws_url, mint, contract):
     """{"type": "auth", "token": <valid JWT>} is answered with auth_success."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
-    assert ex.types == [contract.auth_success_type], explain(
-        "auth-message",
-        ex,
-        "the contract's auth message was not accepted",
-        f'send {{"type": "{contract.auth_type}", "token": <JWT>}}',
-    )
+    if ex.types != [contract.auth_success_type]:
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            "the contract's auth message was not accepted",
+            f'send {{"type": "{contract.auth_type}", "token": <JWT>}}',
+        )
 
 
 async def _first_message(probe: Probe, message: str | bytes) -> Exchange:
@@ -67,14 +68,15 @@ def test_wrong_first_message_is_refused_with_4001(ws_url, early_outcome, contrac
     ex = early_outcome
     expected = ([contract.error_type], contract.close_bad_message)
     left_open = ex.status == 101 and ex.close_code is None
-    assert (ex.types, ex.close_code) == expected, explain(
-        "auth-message",
-        ex,
-        "the trading-service did not refuse a first frame that breaks the auth contract"
-        + (": it left the socket open" if left_open else ""),
-        f"answer a first frame that is no auth message with an error frame and close {contract.close_bad_message}"
-        + (", never leave the socket open" if left_open else "; the frontend must send the auth message first"),
-    )
+    if (ex.types, ex.close_code) != expected:
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            "the trading-service did not refuse a first frame that breaks the auth contract"
+            + (": it left the socket open" if left_open else ""),
+            f"answer a first frame that is no auth message with an error frame and close {contract.close_bad_message}"
+            + (", never leave the socket open" if left_open else "; the frontend must send the auth message first"),
+        )
 
 
 async def _send_nothing(probe: Probe) -> Exchange:
@@ -85,9 +87,10 @@ async def _send_nothing(probe: Probe) -> Exchange:
 def test_silent_client_is_closed_by_the_auth_timeout(ws_url, early_outcome, contract, gate_options):
     """A client that sends nothing gets an error frame, then 4001, once the auth timeout has passed."""
     ex = early_outcome
-    assert (ex.types, ex.close_code) == ([contract.error_type], contract.close_bad_message), explain(
-        "auth-message",
-        ex,
-        f"the trading-service kept a silent client for more than {gate_options.auth_timeout:g} s",
-        "close unauthenticated connections after the auth timeout with an error frame and 4001",
-    )
+    if (ex.types, ex.close_code) != ([contract.error_type], contract.close_bad_message):
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            f"the trading-service kept a silent client for more than {gate_options.auth_timeout:g} s",
+            "close unauthenticated connections after the auth timeout with an error frame and 4001",
+        )

@@ -10,7 +10,7 @@ from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
 
 pytestmark = pytest.mark.fault("auth-message")
 
@@ -56,12 +56,13 @@ TOKEN_ELSEWHERE = {
 async def test_fragmented_auth_message_authenticates(exchange, ws_url, mint, contract, fragment):
     """An auth message sent as one message in several fragments is reassembled and authenticates."""
     ex = await exchange(ws_url, fragment(auth_message(contract, mint())), until=(contract.auth_success_type,))
-    assert ex.types == [contract.auth_success_type], explain(
-        "auth-message",
-        ex,
-        "a fragmented auth message did not authenticate",
-        "read whole messages (the WebSocket library reassembles fragments), never single frames",
-    )
+    if ex.types != [contract.auth_success_type]:
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            "a fragmented auth message did not authenticate",
+            "read whole messages (the WebSocket library reassembles fragments), never single frames",
+        )
 
 
 @parametrize_from_contract(("message", "answer"), session_messages)
@@ -69,16 +70,17 @@ async def test_authenticated_session_answers_and_stays_open(exchange, ws_url, mi
     """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
     stays open: a ping after it is answered."""
     ex = await exchange(ws_url, auth_message(contract, mint()), message, PING, max_frames=3)
-    assert (ex.types, ex.close_code) == (
+    if (ex.types, ex.close_code) != (
         [contract.auth_success_type, answer, contract.after_auth_types["ping"]],
         None,
-    ), explain(
-        "auth-message",
-        ex,
-        f"an authenticated session did not answer {answer} and stay open",
-        "after auth: ping -> pong, subscribe -> subscribed, unsubscribe -> unsubscribed, get_stats -> stats; "
-        "anything else -> an error frame, and the connection stays open",
-    )
+    ):
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            f"an authenticated session did not answer {answer} and stay open",
+            "after auth: ping -> pong, subscribe -> subscribed, unsubscribe -> unsubscribed, get_stats -> stats; "
+            "anything else -> an error frame, and the connection stays open",
+        )
 
 
 @pytest.mark.parametrize("second", SECOND_TOKENS)
@@ -89,12 +91,13 @@ async def test_second_auth_is_refused_and_the_user_stays(exchange, ws_url, mint,
     ex = await exchange(ws_url, first, again, PING, max_frames=3)
     user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
     expected_types = [contract.auth_success_type, contract.error_type, contract.after_auth_types["ping"]]
-    assert (ex.types, user, ex.close_code) == (expected_types, int(mint.user_id), None), explain(
-        "auth-message",
-        ex,
-        "a second auth message on an authenticated session was not refused with an error frame",
-        "authenticate once per connection: answer a later auth message with an error frame and keep the user",
-    )
+    if (ex.types, user, ex.close_code) != (expected_types, int(mint.user_id), None):
+        raise exchange_fault(
+            "auth-message",
+            ex,
+            "a second auth message on an authenticated session was not refused with an error frame",
+            "authenticate once per connection: answer a later auth message with an error frame and keep the user",
+        )
 
 
 async def _token_elsewhere(probe: Probe) -> dict[str, Exchange]:
@@ -111,11 +114,12 @@ def test_token_outside_the_auth_message_authenticates_nobody(ws_url, early_outco
     outcomes = {place: (ex.types, ex.close_code) for place, ex in exchanges.items()}
     expected = dict.fromkeys(exchanges, ([contract.error_type], contract.close_bad_message))
     wrong = next((place for place in exchanges if outcomes[place] != expected[place]), None)
-    assert outcomes == expected, explain(
-        "auth-message",
-        exchanges[wrong],
-        f"with the token only in the {wrong}, the connection was not closed by the auth timeout "
-        f"({gate_options.auth_timeout:g} s) with 4001",
-        'authenticate only from the first message {"type": "auth", "token": <JWT>}; ignore tokens in the URL, '
-        "headers and cookies",
-    )
+    if outcomes != expected:
+        raise exchange_fault(
+            "auth-message",
+            exchanges[wrong],
+            f"with the token only in the {wrong}, the connection was not closed by the auth timeout "
+            f"({gate_options.auth_timeout:g} s) with 4001",
+            'authenticate only from the first message {"type": "auth", "token": <JWT>}; ignore tokens in the URL, '
+            "headers and cookies",
+        )

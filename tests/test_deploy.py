@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.overlap import Probe, starts_early
-from fixtures.policy import FINDING
 from ws_gate.client.wsclient import NO_CLOSE_FRAME, dial
 from ws_gate.contract import auth_message
+from ws_gate.faults import FINDING, fault
 from ws_gate.timeouts import LONG, SHORT
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -81,18 +81,25 @@ def test_session_survives_a_reload(ws_url, requires_reload, early_outcome, contr
     seen = early_outcome
     main = gate_options.main
     pong = contract.after_auth_types["ping"]
-    assert (seen.error, seen.before, seen.after) == (None, contract.auth_success_type, pong), (
-        f"[proxy-upgrade] a session authenticated before `nginx -s reload` answered {seen.after!r} to ping after it "
-        f"({seen.error or 'no error'})\nfix:  reload Nginx (never restart it) to deploy a site file, so old workers "
-        "keep their sessions"
-    )
+    if (seen.error, seen.before, seen.after) != (None, contract.auth_success_type, pong):
+        raise fault(
+            "proxy-upgrade",
+            f"a session authenticated before `nginx -s reload` answered {seen.after!r} to ping after it",
+            "reload Nginx (never restart it) to deploy a site file, so old workers keep their sessions",
+            sent=["auth, then ping after `nginx -s reload`"],
+            got=f"{seen.before!r}, then {seen.after!r} ({seen.error or 'no error'})",
+        )
     if main.worker_shutdown_timeout is None:
         return
     where = main.line_of("worker_shutdown_timeout")
-    assert abs(seen.survived - main.worker_shutdown_timeout) < SHORT, (
-        f"[proxy-upgrade] {where}: worker_shutdown_timeout {main.worker_shutdown_timeout:g}s, but the session "
-        f"lived {seen.survived} s after the reload"
-    )
+    if abs(seen.survived - main.worker_shutdown_timeout) >= SHORT:
+        raise fault(
+            "proxy-upgrade",
+            f"{where}: worker_shutdown_timeout {main.worker_shutdown_timeout:g}s, but the session lived "
+            f"{seen.survived} s after the reload",
+            f"find what else ends sessions after a reload: only worker_shutdown_timeout ({where}) should",
+            got=f"close {seen.close_code} after {seen.survived} s",
+        )
     if seen.survived < contract.session_lifetime:
         request.node.user_properties.append(
             (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
 
 pytestmark = pytest.mark.fault("direct-port")
 
@@ -14,9 +14,11 @@ async def test_trading_service_port_is_closed_to_clients(exchange, stack, gate_o
     host = stack.proxy.rsplit(":", 1)[0]
     port = gate_options.trading_port  # --trading-address, default the contract's
     ex = await exchange(f"ws://{host}:{port}{gate_options.contract.ws_path}", wait=0)
-    assert ex.status != 101, explain(
-        "direct-port",
-        ex,
-        f"the trading-service answers WebSockets on {host}:{port}, so a frontend dialling port {port} bypasses Nginx",
-        "bind the trading-service to 127.0.0.1 (or firewall the port): only Nginx may reach it",
-    )
+    if ex.status == 101:
+        raise exchange_fault(
+            "direct-port",
+            ex,
+            f"the trading-service answers WebSockets on {host}:{port}, so a frontend dialling port {port} "
+            "bypasses Nginx",
+            "bind the trading-service to 127.0.0.1 (or firewall the port): only Nginx may reach it",
+        )

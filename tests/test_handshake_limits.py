@@ -3,8 +3,9 @@ and a request line or header over 8 KiB."""
 
 import pytest
 
-from fixtures.policy import CROSS_SITE_ORIGIN, FINDING
-from ws_gate.reports.messages import explain
+from fixtures.policy import CROSS_SITE_ORIGIN
+from ws_gate.diagnosis import exchange_fault
+from ws_gate.faults import FINDING
 
 pytestmark = pytest.mark.fault("security")
 
@@ -27,14 +28,15 @@ OVERSIZED_REQUESTS = [
 async def test_cross_site_origin_follows_the_origin_policy(exchange, ws_url, origin_policy, request):
     """A handshake from a page on another site gets 403 under enforce; under report a 101 is a finding."""
     ex = await exchange(ws_url, wait=0, origin=CROSS_SITE_ORIGIN)
-    assert ex.status in origin_policy.expected, explain(
-        "security",
-        ex,
-        f"Origin {CROSS_SITE_ORIGIN} got {ex.status} under --origin-policy={origin_policy.name}, "
-        f"expected one of {sorted(origin_policy.expected)}",
-        "answer 403 at the handshake to an Origin that is not the site's own (in the service's handshake, "
-        "or in Nginx with a map $http_origin)",
-    )
+    if ex.status not in origin_policy.expected:
+        raise exchange_fault(
+            "security",
+            ex,
+            f"Origin {CROSS_SITE_ORIGIN} got {ex.status} under --origin-policy={origin_policy.name}, "
+            f"expected one of {sorted(origin_policy.expected)}",
+            "answer 403 at the handshake to an Origin that is not the site's own (in the service's handshake, "
+            "or in Nginx with a map $http_origin)",
+        )
     if ex.status == 101:
         finding = (
             f"Origin {CROSS_SITE_ORIGIN} upgrades: any site can open the WebSocket from a visitor's browser "
@@ -47,6 +49,7 @@ async def test_cross_site_origin_follows_the_origin_policy(exchange, ws_url, ori
 async def test_oversized_handshake_is_refused(exchange, ws_url, query, headers):
     """A request line or header over 8 KiB gets 400, 414 or 431 from Nginx or the service, never an upgrade."""
     ex = await exchange(ws_url + query, wait=0, headers=headers)
-    assert ex.status in TOO_LARGE, explain(
-        "security", ex, f"an oversized handshake got {ex.status}, expected one of {sorted(TOO_LARGE)}", LIMITS_FIX
-    )
+    if ex.status not in TOO_LARGE:
+        raise exchange_fault(
+            "security", ex, f"an oversized handshake got {ex.status}, expected one of {sorted(TOO_LARGE)}", LIMITS_FIX
+        )

@@ -4,9 +4,9 @@ held idle through the scaled horizon is alive at its end. The static check expla
 
 import pytest
 
+from ws_gate.diagnosis import exchange_fault
 from ws_gate.nginx.idle_check import MAX_HOLD
-from ws_gate.nginx.lint import IDLE_RULE, Finding, format_findings
-from ws_gate.reports.messages import explain
+from ws_gate.nginx.lint import IDLE_RULE, Finding
 from ws_gate.timeouts import LONG
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -16,5 +16,6 @@ def test_idle_session_outlives_the_read_timeout(ws_url, idle_session, site_findi
     """An idle session lives through the horizon (without pings) or between the service's pings."""
     outcome = idle_session.result(timeout=MAX_HOLD + 2 * LONG)
     why = [finding for finding in site_findings if finding.rule == IDLE_RULE]
-    fix = format_findings(why) if why else "a proxy_read_timeout above the service's ping interval, or an hour"
-    assert outcome.alive, explain("proxy-upgrade", outcome, "Nginx cut the idle session", fix)
+    fix = why[0].report().fix if why else "a proxy_read_timeout above the service's ping interval, or an hour"
+    if not outcome.alive:
+        raise exchange_fault("proxy-upgrade", outcome, "Nginx cut the idle session", fix)

@@ -6,6 +6,7 @@ import pytest
 
 from fixtures.options import say
 from ws_gate.client.load import limit_for, run_locust, write_report
+from ws_gate.faults import fault
 from ws_gate.reports import ci_report
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -61,8 +62,11 @@ def test_proxy_holds_concurrent_sessions(stack, gate_options, mint, progress_bar
         results.append(run(direct, "direct", progress_bar("direct to the service")))
     png = write_report(results, reports)
     say(pytestconfig, f"{_line(results, n)} ({png}, Locust's report {reports / 'load-nginx.html'})")
-    assert (proxied.succeeded, proxied.failures) == (n, {}), (
-        f"[proxy-upgrade] {proxied.succeeded} of {n} sessions got in and held through Nginx within "
-        f"{limit_for(n):.0f} s; the others: {proxied.failures}\n"
-        f"fix:  {_probable_cause(stack, gate_options, proxied.failures)}"
-    )
+    if (proxied.succeeded, proxied.failures) != (n, {}):
+        raise fault(
+            "proxy-upgrade",
+            f"{proxied.succeeded} of {n} sessions got in and held through Nginx within {limit_for(n):.0f} s",
+            _probable_cause(stack, gate_options, proxied.failures),
+            sent=[f"{n} sessions to {stack.ws_url()}"],
+            got=f"the others: {proxied.failures}",
+        )

@@ -17,7 +17,8 @@ from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
-from ws_gate.reports.messages import explain, upgrade_failure
+from ws_gate.diagnosis import exchange_fault, upgrade_fault
+from ws_gate.nginx import snippets
 from ws_gate.timeouts import SHORT
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
@@ -26,34 +27,33 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
 PUSH_COUNT, PUSH_INTERVAL = 5, 0.1
 
 # What the backend may see of each header Nginx forwards, given the client's request headers, the address Nginx
-# sees it at and the scheme it used, and the line that forwards it. A header the contract names that is not here
-# must merely arrive (None: any value).
+# sees it at and the scheme it used. A header the contract names that is not here must merely arrive (None: any
+# value).
 HEADER_RULES = {
-    "Upgrade": (lambda client, address, scheme: {"websocket"}, "proxy_set_header Upgrade $http_upgrade;"),
-    "Connection": (lambda client, address, scheme: {"upgrade"}, 'proxy_set_header Connection "upgrade";'),
-    "Host": (
-        lambda client, address, scheme: {client["Host"], client["Host"].rsplit(":", 1)[0]},
-        "proxy_set_header Host $host;",
-    ),
-    "X-Real-IP": (lambda client, address, scheme: {address}, "proxy_set_header X-Real-IP $remote_addr;"),
-    "X-Forwarded-For": (
-        lambda client, address, scheme: {address},
-        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-    ),
-    "X-Forwarded-Proto": (lambda client, address, scheme: {scheme}, "proxy_set_header X-Forwarded-Proto $scheme;"),
-}
-RULES_BY_NAME = {name.lower(): rule for name, rule in HEADER_RULES.items()}  # header names ignore case
+    "upgrade": lambda client, address, scheme: {"websocket"},
+    "connection": lambda client, address, scheme: {"upgrade"},
+    "host": lambda client, address, scheme: {client["Host"], client["Host"].rsplit(":", 1)[0]},
+    "x-real-ip": lambda client, address, scheme: {address},
+    "x-forwarded-for": lambda client, address, scheme: {address},
+    "x-forwarded-proto": lambda client, address, scheme: {scheme},
+}  # header names ignore case
+FORWARDING_LINES = {"upgrade": snippets.UPGRADE, "connection": snippets.connection()}
 
 
-def _any_value(header: str) -> tuple:
+def _any_value(client, address, scheme) -> None:
     """The rule of a header the contract names that HEADER_RULES does not: it must merely arrive."""
-    return lambda client, address, scheme: None, f"proxy_set_header {header} ...;"
 
 
 def forwarded_headers(contract) -> list:
-    """Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs."""
+    """Upgrade and Connection always (no WebSocket without them), then the headers the contract's service needs,
+    each with the line that forwards it."""
     return [
-        pytest.param(header, *RULES_BY_NAME.get(header.lower(), _any_value(header)), id=header.lower())
+        pytest.param(
+            header,
+            HEADER_RULES.get(header.lower(), _any_value),
+            FORWARDING_LINES.get(header.lower()) or snippets.forwarded_header(header),
+            id=header.lower(),
+        )
         for header in dict.fromkeys(["Upgrade", "Connection", *contract.forwarded_headers])
     ]
 
@@ -78,16 +78,17 @@ def _expected_accept(key: str) -> str:
 def test_upgrade_answers_101_with_a_valid_accept(handshake, stack, gate_options, site_findings):
     """Through Nginx the handshake answers 101, Upgrade: websocket and the RFC 6455 accept value."""
     ex = handshake
-    if failure := upgrade_failure(ex, stack, gate_options, site_findings):
-        pytest.fail(failure)
+    if failure := upgrade_fault(ex, stack, gate_options, site_findings):
+        raise failure
     answer = {name.lower(): value for name, value in ex.headers.items()}
     expected = ("websocket", _expected_accept(ex.request_headers["Sec-WebSocket-Key"]))
-    assert (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) == expected, explain(
-        "proxy-upgrade",
-        ex,
-        "the 101 answer is not a valid WebSocket upgrade",
-        "let Nginx pass the backend's 101 through",
-    )
+    if (answer.get("upgrade", "").lower(), answer.get("sec-websocket-accept")) != expected:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            "the 101 answer is not a valid WebSocket upgrade",
+            "let Nginx pass the backend's 101 through",
+        )
 
 
 @parametrize_from_contract(("header", "accepted", "fix"), forwarded_headers)
@@ -104,33 +105,37 @@ async def test_backend_receives_the_forwarded_header(
         value = value.split(",")[-1].strip()
     expected = accepted(ex.request_headers, stack.client_address, scheme)
     arrived = value != "" if expected is None else value.lower() in {v.lower() for v in expected}
-    assert arrived, explain(
-        "proxy-upgrade",
-        ex,
-        f"the trading-service saw {header}: {seen.get(header.lower())!r}",
-        f"add {fix!r} to the location",
-    )
+    if not arrived:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"the trading-service saw {header}: {seen.get(header.lower())!r}",
+            f"add {fix!r} to the location",
+        )
 
 
 async def test_backend_receives_http_1_1(exchange, stack, ws_url, mint, contract, requires_stub):
     """Nginx speaks HTTP/1.1 to the trading-service, the only version that can upgrade."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     records = stack.handshakes(ex.probe)
-    assert [record["protocol"] for record in records] == ["HTTP/1.1"], explain(
-        "proxy-upgrade", ex, f"the trading-service saw {records}", 'add "proxy_http_version 1.1;" to the location'
-    )
+    if [record["protocol"] for record in records] != ["HTTP/1.1"]:
+        raise exchange_fault(
+            "proxy-upgrade", ex, f"the trading-service saw {records}", f'add "{snippets.HTTP_1_1}" to the location'
+        )
 
 
 @parametrize_from_contract(("message", "defect", "code"), backend_closes)
 async def test_backend_close_code_reaches_the_client(exchange, ws_url, mint, contract, message, defect, code):
     """The trading-service's 4001 and 4003 reach the client unchanged, never as 1006."""
     ex = await exchange(ws_url, message or auth_message(contract, mint(defect)))
-    assert ex.close_code == code, explain(
-        "proxy-upgrade",
-        ex,
-        f"the backend closes with {code} but the client saw {ex.close_code}",
-        "keep the connection proxied until the backend's close frame has passed (no proxy timeout below the exchange)",
-    )
+    if ex.close_code != code:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"the backend closes with {code} but the client saw {ex.close_code}",
+            "keep the connection proxied until the backend's close frame has passed (no proxy timeout below the "
+            "exchange)",
+        )
 
 
 async def test_large_message_crosses_intact(exchange, ws_url, mint, contract):
@@ -140,12 +145,13 @@ async def test_large_message_crosses_intact(exchange, ws_url, mint, contract):
     symbol = "S" * (size - len(json.dumps({"type": "subscribe", "symbol": ""})))
     subscribe = json.dumps({"type": "subscribe", "symbol": symbol})
     ex = await exchange(ws_url, auth_message(contract, mint()), subscribe, max_frames=2)
-    assert ex.frames[1:] == [{"type": contract.after_auth_types["subscribe"], "symbol": symbol}], explain(
-        "proxy-upgrade",
-        ex,
-        f"a message of {size} bytes did not come back intact",
-        "remove size limits on the WebSocket location",
-    )
+    if ex.frames[1:] != [{"type": contract.after_auth_types["subscribe"], "symbol": symbol}]:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"a message of {size} bytes did not come back intact",
+            "remove size limits on the WebSocket location",
+        )
 
 
 async def test_thousand_messages_arrive_in_order(exchange, ws_url, mint, contract):
@@ -154,12 +160,13 @@ async def test_thousand_messages_arrive_in_order(exchange, ws_url, mint, contrac
     subscribes = [json.dumps({"type": "subscribe", "symbol": symbol}) for symbol in symbols]
     ex = await exchange(ws_url, auth_message(contract, mint()), *subscribes, max_frames=1 + len(symbols))
     got = [frame.get("symbol") for frame in ex.frames[1:] if isinstance(frame, dict)]
-    assert got == symbols, explain(
-        "proxy-upgrade",
-        ex,
-        f"{len(got)} of 1000 answers came back, or in another order",
-        "proxy the WebSocket over one upstream connection, with no size limit between client and service",
-    )
+    if got != symbols:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"{len(got)} of 1000 answers came back, or in another order",
+            "proxy the WebSocket over one upstream connection, with no size limit between client and service",
+        )
 
 
 async def _pushed_frames(probe: Probe) -> Exchange:
@@ -178,13 +185,14 @@ def test_pushed_frames_are_not_buffered(ws_url, requires_stub, early_outcome):
     ex = early_outcome
     arrivals = ex.arrivals[1:]
     gaps = [round(later - earlier, 3) for earlier, later in itertools.pairwise(arrivals)]
-    assert (len(arrivals), statistics.median(gaps or [0]) >= PUSH_INTERVAL / 2) == (PUSH_COUNT, True), explain(
-        "proxy-upgrade",
-        ex,
-        f"pushed frames sent {PUSH_INTERVAL:g} s apart arrived together (seconds between arrivals: {gaps})",
-        "Nginx never buffers an upgraded connection: make the service send each frame as it is produced, and check "
-        "for a buffering proxy between the browser and Nginx",
-    )
+    if (len(arrivals), statistics.median(gaps or [0]) >= PUSH_INTERVAL / 2) != (PUSH_COUNT, True):
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"pushed frames sent {PUSH_INTERVAL:g} s apart arrived together (seconds between arrivals: {gaps})",
+            "Nginx never buffers an upgraded connection: make the service send each frame as it is produced, and check "
+            "for a buffering proxy between the browser and Nginx",
+        )
 
 
 def _closing_at_first_ping(pings: list[float]) -> type[ClientConnection]:
@@ -227,10 +235,11 @@ def test_service_pings_within_its_interval(ws_url, pinging_backend, early_outcom
     Nginx within that interval: the idle timeouts the contract then allows hold only with those pings."""
     ex, first_ping = early_outcome  # the wait ends SHORT after the interval: a later ping is no ping
     interval = contract.server_ping_interval
-    assert first_ping is not None, explain(
-        "proxy-upgrade",
-        ex,
-        f"no ping from the trading-service within its server_ping_interval of {interval:g} s",
-        f"ping every client every {interval:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
-        "or drop server_ping_interval from the contract and keep Nginx's proxy_read_timeout at session_lifetime",
-    )
+    if first_ping is None:
+        raise exchange_fault(
+            "proxy-upgrade",
+            ex,
+            f"no ping from the trading-service within its server_ping_interval of {interval:g} s",
+            f"ping every client every {interval:g} s (uvicorn --ws-ping-interval, websockets ping_interval), "
+            "or drop server_ping_interval from the contract and keep Nginx's proxy_read_timeout at session_lifetime",
+        )

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from fixtures.options import parametrize_from_contract
-from fixtures.policy import FINDING
 from fixtures.routes import route_of
 from ws_gate.contract import auth_message
-from ws_gate.nginx.route_map import concrete, location_fix, pattern
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
+from ws_gate.faults import FINDING, Fault
+from ws_gate.nginx.route_map import concrete, pattern, route_fault
 
 pytestmark = pytest.mark.fault("endpoint")
 
@@ -27,15 +27,13 @@ def routes(contract) -> list:
 
 
 @parametrize_from_contract("route", routes)
-def test_contract_route_lands_in_a_websocket_location(route, route_map, gate_options, request):
+def test_contract_route_lands_in_a_websocket_location(route, route_map, site_check, request):
     """The location Nginx picks for the route (exact, ^~, regexes in order, longest prefix) carries the upgrade."""
     entry = route_of(route_map, pattern(route.path))
     if entry.query_token:
         request.node.user_properties.append((FINDING, f"{entry.path}: {TOKEN_IN_URL}"))
-    assert entry.landing.websocket, (
-        f"[endpoint: route without a WebSocket location] {entry.path} reaches {entry.landing.described()}\n"
-        f"fix:  {location_fix(route.path, gate_options.trading_address, entry.landing)}"
-    )
+    if not entry.landing.websocket:
+        raise Fault(route_fault(site_check, route.path, entry.landing))
 
 
 @parametrize_from_contract("route", routes)
@@ -48,9 +46,11 @@ async def test_contract_route_upgrades_through_nginx(exchange, route, stack, ws_
     messages = [auth_message(contract, token)] if route.auth == "message" else []
     ex = await exchange(stack.ws_url(path) + query, *messages, until=(contract.auth_success_type,))
     reached = [urlsplit(record["path"]).path for record in stack.handshakes(ex.probe)]
-    assert (ex.status, ex.types, reached) == (101, [contract.auth_success_type], [path]), explain(
-        "endpoint",
-        ex,
-        f"the route {route.path} did not authenticate through Nginx (the trading-service saw {reached or 'nothing'})",
-        f"a location that proxies {pattern(route.path)} as a WebSocket to the trading-service",
-    )
+    if (ex.status, ex.types, reached) != (101, [contract.auth_success_type], [path]):
+        raise exchange_fault(
+            "endpoint",
+            ex,
+            f"the route {route.path} did not authenticate through Nginx (the trading-service saw "
+            f"{reached or 'nothing'})",
+            f"a location that proxies {pattern(route.path)} as a WebSocket to the trading-service",
+        )

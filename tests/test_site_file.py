@@ -4,24 +4,17 @@ the end of the run. Runs on every stack that knows the site file."""
 
 import pytest
 
-from fixtures.policy import FINDING
-from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, UPGRADE_RULES, Finding, failures, format_findings
+from ws_gate.faults import FINDING, Fault
+from ws_gate.nginx.checks import rules_for
+from ws_gate.nginx.lint import FAILURE, FORWARDED_HEADERS, IDLE_RULE, Finding, failures
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
-# Each static check, by the rule its findings carry.
-RULES = (
-    *UPGRADE_RULES,
-    IDLE_RULE,
-    "host-header",
-    "x-real-ip-header",
-    "x-forwarded-for-header",
-    "x-forwarded-proto-header",
-    "x-forwarded-proto-carries-the-scheme",
-)
+# Each static check that fails the run, from the rule table, with the contract's default forwarded headers.
 CHECKS = [
-    pytest.param(ENDPOINT, id=ENDPOINT, marks=pytest.mark.fault("endpoint")),
-    *(pytest.param(rule, id=rule) for rule in RULES),
+    pytest.param(rule.id, id=rule.id, marks=pytest.mark.fault(rule.family))
+    for rule in rules_for(FORWARDED_HEADERS)
+    if rule.severity == FAILURE
 ]
 
 
@@ -38,7 +31,8 @@ def test_websocket_location_passes_the_static_check(findings, rule, request):
     if rule == IDLE_RULE:
         judged_on_nginx(request)
     mine = [finding for finding in failures(findings) if finding.rule == rule]
-    assert mine == [], f"[static check of the site file]\n{format_findings(mine)}"
+    if mine:
+        raise Fault(*(finding.report() for finding in mine))
 
 
 def judged_on_nginx(request: pytest.FixtureRequest) -> None:
@@ -55,7 +49,8 @@ def test_site_file_has_no_other_failure(findings):
     """Every failure of the static check belongs to one of the checks above."""
     rules = {check.values[0] for check in CHECKS}
     others = [finding for finding in failures(findings) if finding.rule not in rules]
-    assert others == [], format_findings(others)
+    if others:
+        raise Fault(*(finding.report() for finding in others))
 
 
 def test_site_file_advice_is_reported(findings, request):

@@ -6,7 +6,7 @@ from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
 
 pytestmark = pytest.mark.fault("token-claims")
 
@@ -76,14 +76,15 @@ async def test_valid_token_authenticates_with_its_user_id(exchange, ws_url, mint
     integer user_id."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     success = ex.frames[0] if ex.types == [contract.auth_success_type] else {}
-    assert success.get("user_id") == int(mint.user_id), explain(
-        "token-claims",
-        ex,
-        f"the user-service's token for {contract.user_id_claim} {mint.user_id!r} did not authenticate as user "
-        f"{mint.user_id}",
-        f"share JWT_SECRET with the user-service; accept aud {contract.audience!r}, iss {contract.issuer!r}, "
-        f"claim {contract.user_id_claim}",
-    )
+    if success.get("user_id") != int(mint.user_id):
+        raise exchange_fault(
+            "token-claims",
+            ex,
+            f"the user-service's token for {contract.user_id_claim} {mint.user_id!r} did not authenticate as user "
+            f"{mint.user_id}",
+            f"share JWT_SECRET with the user-service; accept aud {contract.audience!r}, iss {contract.issuer!r}, "
+            f"claim {contract.user_id_claim}",
+        )
 
 
 async def test_snake_case_claims_follow_the_contract_policy(exchange, ws_url, mint, contract):
@@ -97,9 +98,10 @@ async def test_snake_case_claims_follow_the_contract_policy(exchange, ws_url, mi
         "accept": (([contract.auth_success_type], None), "accept user_id / membership_level as the contract says"),
     }
     outcome, fix = expected[policy]
-    assert (ex.types, ex.close_code) == outcome, explain(
-        "token-claims", ex, f"a token with snake_case claims was not handled as snake_case_claims = {policy!r}", fix
-    )
+    if (ex.types, ex.close_code) != outcome:
+        raise exchange_fault(
+            "token-claims", ex, f"a token with snake_case claims was not handled as snake_case_claims = {policy!r}", fix
+        )
 
 
 async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
@@ -113,6 +115,7 @@ async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
 def test_defective_token_is_refused_with_4003(ws_url, early_outcome, contract, defect, fix):
     """A token that breaks one rule of the contract gets an error frame, then close 4003."""
     ex = early_outcome
-    assert (ex.types, ex.close_code) == ([contract.error_type], contract.close_bad_token), explain(
-        "token-claims", ex, f"the trading-service did not refuse a token with the defect {defect!r}", fix
-    )
+    if (ex.types, ex.close_code) != ([contract.error_type], contract.close_bad_token):
+        raise exchange_fault(
+            "token-claims", ex, f"the trading-service did not refuse a token with the defect {defect!r}", fix
+        )

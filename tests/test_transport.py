@@ -9,10 +9,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from fixtures.overlap import Probe, starts_early
-from fixtures.policy import FINDING
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
-from ws_gate.reports.messages import explain
+from ws_gate.diagnosis import exchange_fault
+from ws_gate.faults import FINDING
 
 pytestmark = pytest.mark.fault("security")
 
@@ -82,12 +82,13 @@ OVERSIZED_MESSAGES = [
 async def test_invalid_utf8_text_is_closed_with_1007(exchange, ws_url, raw):
     """A text frame that is not UTF-8 closes the connection with 1007 and nothing else."""
     ex = await exchange(ws_url, InvalidUtf8(raw), create_connection=RawTextConnection)
-    assert (ex.types, ex.close_code) == ([], INVALID_DATA), explain(
-        "security",
-        ex,
-        f"invalid UTF-8 in a text frame was not closed with {INVALID_DATA}",
-        "let the WebSocket library validate text frames (RFC 6455 8.1); never decode them with errors ignored",
-    )
+    if (ex.types, ex.close_code) != ([], INVALID_DATA):
+        raise exchange_fault(
+            "security",
+            ex,
+            f"invalid UTF-8 in a text frame was not closed with {INVALID_DATA}",
+            "let the WebSocket library validate text frames (RFC 6455 8.1); never decode them with errors ignored",
+        )
 
 
 @CONTRACT_LIMIT
@@ -96,13 +97,14 @@ async def test_message_over_the_size_limit_is_closed_with_1009(exchange, ws_url,
     """A message one byte over the contract's limit, whole or in fragments, closes the connection with 1009."""
     limit = contract.max_message_bytes
     ex = await exchange(ws_url, message_over(limit))
-    assert (ex.types, ex.close_code) == ([], MESSAGE_TOO_BIG), explain(
-        "security",
-        ex,
-        f"a message over {limit} bytes was not closed with {MESSAGE_TOO_BIG}",
-        f"set the service's WebSocket max message size to {limit} bytes (uvicorn --ws-max-size, "
-        "websockets max_size)",
-    )
+    if (ex.types, ex.close_code) != ([], MESSAGE_TOO_BIG):
+        raise exchange_fault(
+            "security",
+            ex,
+            f"a message over {limit} bytes was not closed with {MESSAGE_TOO_BIG}",
+            f"set the service's WebSocket max message size to {limit} bytes (uvicorn --ws-max-size, "
+            "websockets max_size)",
+        )
 
 
 @CONTRACT_LIMIT
@@ -110,14 +112,13 @@ async def test_message_at_the_size_limit_is_answered(exchange, ws_url, mint, con
     """A message of exactly the contract's size limit is taken and answered."""
     limit = contract.max_message_bytes
     ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(limit), max_frames=2)
-    assert (ex.types, ex.close_code) == ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None), (
-        explain(
+    if (ex.types, ex.close_code) != ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None):
+        raise exchange_fault(
             "security",
             ex,
             f"a message of exactly {limit} bytes was not answered",
             f"set the service's WebSocket max message size to {limit} bytes, not less",
         )
-    )
 
 
 async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_url, mint, contract, request):
@@ -125,14 +126,13 @@ async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_ur
     16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
     answered_bytes = min(64 * 1024, contract.max_message_bytes or 64 * 1024)  # a message every service takes
     ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(answered_bytes), max_frames=2)
-    assert (ex.types, ex.close_code) == ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None), (
-        explain(
+    if (ex.types, ex.close_code) != ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None):
+        raise exchange_fault(
             "security",
             ex,
             f"a message of {answered_bytes} bytes was not answered",
             "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
         )
-    )
     if contract.max_message_bytes is None:
         probe = await exchange(ws_url, auth_message(contract, mint()), ping_of(PROBE_BYTES), max_frames=2)
         answered = probe.types == [contract.auth_success_type, contract.after_auth_types["ping"]]
@@ -155,16 +155,17 @@ def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_ou
     odd = [ex for ex in closed if (ex.types, ex.close_code) != ([contract.error_type], contract.close_bad_message)]
     first_close = min((ex.arrivals[0] for ex in closed if ex.arrivals), default=float("inf"))
     got_in_first = bool(client.arrivals) and client.arrivals[-1] < first_close
-    assert (client.types, len(odd), got_in_first) == (
+    if (client.types, len(odd), got_in_first) != (
         [contract.auth_success_type, contract.after_auth_types["ping"]],
         0,
         True,
-    ), explain(
-        "security",
-        client,
-        f"of {CROWD} connections that never authenticate, {len(odd)} did not get an error frame and 4001 at the "
-        f"{gate_options.auth_timeout:g} s auth timeout{f' (the first: {odd[0].got()})' if odd else ''}; the real "
-        f"client below {'was' if got_in_first else 'was not'} answered before the first of them was closed",
-        "close each unauthenticated connection at the auth timeout; keep accepting while they wait "
-        "(no global lock around auth, enough worker_connections in Nginx)",
-    )
+    ):
+        raise exchange_fault(
+            "security",
+            client,
+            f"of {CROWD} connections that never authenticate, {len(odd)} did not get an error frame and 4001 at the "
+            f"{gate_options.auth_timeout:g} s auth timeout{f' (the first: {odd[0].got()})' if odd else ''}; the real "
+            f"client below {'was' if got_in_first else 'was not'} answered before the first of them was closed",
+            "close each unauthenticated connection at the auth timeout; keep accepting while they wait "
+            "(no global lock around auth, enough worker_connections in Nginx)",
+        )

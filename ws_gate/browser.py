@@ -18,7 +18,7 @@ from playwright import async_api
 from ws_gate.bundle import Finding, origin_url
 from ws_gate.client.wsclient import Exchange, describe
 from ws_gate.contract import Contract
-from ws_gate.families import tag
+from ws_gate.faults import Fault, Instruction, Report, Where
 from ws_gate.stacks.model import Stack
 from ws_gate.timeouts import LONG, SHORT
 
@@ -70,16 +70,21 @@ class NotRunError(Exception):
     """A browser test that cannot run here, and why: the test skips with this reason."""
 
 
-def findings_report(fault: str, findings: list[Finding], dist: Path) -> str:
-    """Each finding as `file:offset: excerpt`, what it breaks and its fix, under the fault's tag."""
-    lines = [f"{tag(fault)} the built frontend in {dist} breaks the WebSocket contract"]
-    for finding in findings:
-        lines += [
-            f"{finding.file}:{finding.offset}: {finding.excerpt}",
-            f"      {finding.problem}",
-            f"fix:  {finding.fix}",
-        ]
-    return "\n".join(lines)
+def findings_fault(family: str, findings: list[Finding], dist: Path, notes: tuple[str, ...] = ()) -> Fault:
+    """Each finding of the bundle scan as a fault at its file and offset, with the excerpt found; `notes` (where
+    Nginx sends a wrong URL) end the first one's cause."""
+    reports = [
+        Report(
+            family,
+            f"the built frontend in {dist} breaks the WebSocket contract: {finding.problem}"
+            + ("".join(f"; {note}" for note in notes) if index == 0 else ""),
+            Instruction(finding.fix),
+            got=finding.excerpt,
+            where=Where(finding.file, offset=finding.offset),
+        )
+        for index, finding in enumerate(findings)
+    ]
+    return Fault(*reports)
 
 
 def _reach_only(stack: Stack) -> list[str]:
@@ -245,15 +250,13 @@ async def open_built_page(page, stack: Stack, dist: Path) -> list[PageSocket]:
     return sockets
 
 
-def socket_report(socket: PageSocket, stack: Stack, dist: Path, contract: Contract) -> str:
-    fault = "endpoint" if urlsplit(socket.url).netloc == stack.proxy else "direct-port"
-    first = describe(socket.sent[0]) if socket.sent else "nothing"
-    return "\n".join(
-        [
-            f"{tag(fault)} {dist / 'index.html'}, served at Nginx's {stack.http_url('/')}, "
-            f"opened {socket.url}, not {stack.ws_url()}",
-            f"sent: {first}",
-            f"got:  {socket.error or 'no handshake error reported'}",
-            f"fix:  dial {origin_url(contract)}",
-        ]
+def socket_report(socket: PageSocket, stack: Stack, dist: Path, contract: Contract) -> Report:
+    """A WebSocket the built page opened elsewhere than the contract's endpoint on Nginx's origin."""
+    family = "endpoint" if urlsplit(socket.url).netloc == stack.proxy else "direct-port"
+    return Report(
+        family,
+        f"{dist / 'index.html'}, served at Nginx's {stack.http_url('/')}, opened {socket.url}, not {stack.ws_url()}",
+        Instruction(f"dial {origin_url(contract)}"),
+        sent=(describe(socket.sent[0]) if socket.sent else "nothing",),
+        got=socket.error or "no handshake error reported",
     )

@@ -1,15 +1,13 @@
 """The verdict of a gate run from its outcomes by fault family: a row per family, passed / failed / not checked,
 with each distinct fix to make in the order the tests ran, for the terminal and as Markdown for CI step
 summaries. fixtures/verdict.py collects the outcomes from the tests' reports as
-{family: {test id: (outcome, fix or reason, whether the test is the family's valid path)}}."""
-
-import re
+{family: {test id: (outcome, the fixes of a failure or the reason of a skip, whether the test is the family's
+valid path)}}, and the faults the failures raised as distinct_faults says."""
 
 from ws_gate.families import FAMILIES
+from ws_gate.faults import Report
 
 STACK = "stack"  # the stack itself went away during the run: its row appears only then
-# A failure message's `fix:` line, also as pytest prints it, after "E".
-FIX_LINE = re.compile(r"^(?:E\s+)?fix:\s+(.*)$", re.MULTILINE)
 NOT_CHECKED = "not checked"
 
 
@@ -21,7 +19,7 @@ def family_results(outcomes: dict) -> dict[str, dict]:
     for family in FAMILIES:
         cases = list(outcomes.get(family, {}).values())
         counts = {kind: sum(outcome == kind for outcome, *_ in cases) for kind in ("passed", "failed", "skipped")}
-        fixes = list(dict.fromkeys(detail for outcome, detail, _ in cases if outcome == "failed"))
+        fixes = list(dict.fromkeys(fix for outcome, detail, _ in cases if outcome == "failed" for fix in detail))
         unproven = next((detail for outcome, detail, valid in cases if valid and outcome == "skipped"), None)
         reason = unproven or next((detail for outcome, detail, _ in cases if outcome == "skipped"), "no test ran")
         status = "failed" if fixes else "passed" if counts["passed"] and unproven is None else NOT_CHECKED
@@ -37,7 +35,21 @@ def family_results(outcomes: dict) -> dict[str, dict]:
 
 def stack_went_away(outcomes: dict) -> str | None:
     """Why the stack under test went away during the run, if a test said so."""
-    return next((detail for outcome, detail, _ in outcomes.get(STACK, {}).values() if outcome == "failed"), None)
+    return next((detail[0] for outcome, detail, _ in outcomes.get(STACK, {}).values() if outcome == "failed"), None)
+
+
+def distinct_faults(raised: list[tuple[str, str, Report]]) -> list[dict]:
+    """Each fault the run's failed tests raised (test id, the test's family, the fault), once: same cause, same
+    fix. As verdict.json holds them, in the order they were raised, each with the families it failed and the tests
+    that raised it."""
+    faults: dict[tuple, dict] = {}
+    for test, family, report in raised:
+        data = {key: value for key, value in report.as_data().items() if key != "family"}
+        entry = faults.setdefault(report.identity, {**data, "families": [], "tests": []})
+        if family not in entry["families"]:
+            entry["families"].append(family)
+        entry["tests"].append(test)
+    return list(faults.values())
 
 
 def verdict_rows(
