@@ -3,8 +3,9 @@ and a request line or header over 8 KiB."""
 
 import pytest
 
-from fixtures.policy import CROSS_SITE_ORIGIN, FINDING
+from fixtures.policy import FINDING
 from ws_gate.reports.messages import explain
+from ws_gate.settings import CROSS_SITE_ORIGIN
 
 pytestmark = pytest.mark.fault("security")
 
