@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ws_gate.contract import Contract, load_contract
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.rewrite import serve
 from ws_gate.nginx.runtime import installed_prefix
 from ws_gate.nginx.site import read_site
@@ -35,6 +36,6 @@ def deployment(
     served = serve(read_site(site_file, installed_prefix(), None), prefix)
     with (
         running_service(service_argv, service_env, workdir / "service.log", "the trading-service") as backend,
-        running_nginx(prefix, served, backend, contract.trading_address) as (proxy, _),
+        running_nginx(machine_nginx(), prefix, served, backend, contract.trading_address) as (proxy, _),
     ):
         yield f"ws://{proxy}"

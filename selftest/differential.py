@@ -7,10 +7,11 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ws_gate.client.idle_hold import hold_idle
 from ws_gate.client.tokens import TokenFactory
 from ws_gate.client.wsclient import exchange
 from ws_gate.contract import load_contract
-from ws_gate.nginx.idle_check import hold_idle, plan_for
+from ws_gate.nginx.idle_check import plan_for
 from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, SiteCheck, lint_site
 from ws_gate.nginx.site import find_location_chain
 from ws_gate.settings import GateOptions

@@ -10,7 +10,7 @@ import pytest
 from selftest.differential import Comparison, compare
 from selftest.gate_run import run_gate
 from ws_gate.errors import GateSetupError
-from ws_gate.nginx.runtime import nginx_binary
+from ws_gate.nginx.binary import machine_nginx
 
 CORPUS = Path(__file__).parent / "corpus"
 PREFIX = CORPUS / "prefix"  # the production hosts' /etc/nginx files the sites include
@@ -29,7 +29,7 @@ IDLE_TEST = "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_tim
 # The whole gate on a few files, the same few every run.
 GATE_SAMPLE = random.Random(19).sample([site for site in SITES if site.stem not in REJECTED_BY_NGINX], 4)
 
-pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+pytestmark = pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 
 
 def contract_of(site: Path) -> Path:

@@ -2,17 +2,22 @@
 container or network behind, even when interrupted."""
 
 import dataclasses
+import io
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import docker
 import pytest
 
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
 from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS, Case
+from ws_gate.contract import load_contract
+from ws_gate.stacks import docker_stack
 from ws_gate.stacks.docker_stack import RUN_LABEL
 
 DOCKER_MUTANTS = [
@@ -97,3 +102,30 @@ def test_no_engine_is_one_line(tmp_path):
     run = run_gate(tmp_path, "--stack=docker", env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
     assert run.exit_code == 2, run.output[-3000:]
     assert "ws-gate: no Docker engine answers: start dockerd or use --stack local" in run.output
+
+
+@pytest.fixture
+def team_image(requires_docker) -> Iterator[str]:
+    """A trading-service image of the team's kind: the stub's code with the contract baked in, taking only the JWT
+    secret from the environment, as --backend-image runs it."""
+    client = requires_docker
+    stub = docker_stack._image(
+        client, lambda line: None, "stub", docker_stack._bases(client, lambda line: None)["stub"]
+    )
+    dockerfile = f"FROM {stub}\nENV STUB_CONTRACT={json.dumps(load_contract().to_json())}\n"
+    tag = "ws-gate-selftest-team:latest"
+    client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True, forcerm=True)
+    yield tag
+    client.images.remove(tag, force=True)
+
+
+def test_team_image_is_not_taken_for_the_stub(tmp_path, requires_docker, team_image):
+    """--stack docker --backend-image IMG runs IMG as the trading-service, not the gate's stub: the run passes, says
+    so, and the tests that read the stub's records skip, saying why."""
+    run = run_gate(tmp_path, "--stack=docker", f"--backend-image={team_image}")
+    needs_stub = {test for test, reason in run.skip_reasons.items() if reason.startswith("needs the gate's stub")}
+    up = next((line for line in run.output.splitlines() if line.startswith(STACK_UP)), "")
+    assert (run.exit_code, run.failed, ", the trading-service at " in up, len(needs_stub)) == (0, set(), True, 4), (
+        run.output[-3000:]
+    )
+    assert left_behind(requires_docker, run.output) == []

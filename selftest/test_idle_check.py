@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from selftest.gate_run import run_gate
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.idle_check import GUARD, LAG, MIN_SCALED_PING, plan_idle, scale_timers
 from ws_gate.nginx.rewrite import rewrite_site
-from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.runtime import check_config, write_main_conf
 from ws_gate.nginx.site import load_site, walk
 
 CONFS = Path(__file__).parent / "confs"
@@ -45,17 +46,17 @@ def test_plan_leaves_a_close_call_to_the_static_check(read_timeout, ping):
     assert plan_idle(read_timeout, ping, HOUR).resolvable is False
 
 
-@pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+@pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 def test_scaled_site_is_one_nginx_accepts(tmp_path):
     """Every timer of an upgraded connection is scaled, Nginx's defaults included, and `nginx -t` accepts it."""
     site = scale_timers(load_site(CONFS / "send-timeout-short.conf", tmp_path), 1 / 1500)
     timers = {(stmt["directive"], stmt["args"][0]) for stmt in walk(site.directives) if "timeout" in stmt["directive"]}
     assert timers >= {("proxy_read_timeout", "2400ms"), ("proxy_send_timeout", "20ms"), ("send_timeout", "40ms")}
     text = rewrite_site(site, {80: "127.0.0.1:50080"}, "127.0.0.1:8001", "127.0.0.1:50001", tmp_path).text
-    check_config(write_main_conf(tmp_path, text), tmp_path)
+    check_config(machine_nginx(), write_main_conf(tmp_path, text), tmp_path)
 
 
-@pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+@pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 def test_send_timeout_only_location_is_cut_after_the_scaled_minute(tmp_path):
     """With only proxy_send_timeout set, Nginx's 60 s read timeout cuts the idle session, and the failure says so
     in production time."""

@@ -12,7 +12,8 @@ from fixtures.options import say
 from ws_gate.client.load import CONNECT, LOCUSTFILE, PING
 from ws_gate.contract import load_contract
 from ws_gate.layout import DEFAULT_SITE, ROOT
-from ws_gate.nginx.runtime import installed_prefix, nginx_binary
+from ws_gate.nginx.binary import machine_nginx
+from ws_gate.nginx.runtime import installed_prefix
 from ws_gate.processes import environ, free_port
 from ws_gate.settings import GateOptions
 from ws_gate.stacks import local_stack
@@ -25,7 +26,7 @@ RUN_LIMIT = 30
 CREDENTIALS = ("WS_E2E_JWT_SECRET", "WS_E2E_TOKEN")
 TALLY = re.compile(r"this worker: (\d+) sessions in, (\d+) failed")
 
-requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+requires_nginx = pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 
 
 @pytest.fixture

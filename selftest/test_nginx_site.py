@@ -9,9 +9,9 @@ import crossplane
 import pytest
 
 from ws_gate.errors import GateSetupError
-from ws_gate.nginx import runtime as nginx_runtime
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.rewrite import REFUSING_ADDRESS, rewrite_site, serve
-from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.runtime import check_config, write_main_conf
 from ws_gate.nginx.site import Origin, find_location_chain, load_site, parse_seconds, reached_server, read_site
 from ws_gate.tls import TlsFiles, mint
 
@@ -24,7 +24,7 @@ TRADING = "127.0.0.1:8001"
 BACKEND = "127.0.0.1:50001"
 FAKE_TLS = TlsFiles(Path("/tls/ca.pem"), Path("/tls/server.pem"), Path("/tls/server.key"), "spki")
 
-requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+requires_nginx = pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 
 LOCATIONS = [
     pytest.param("/ws/realtime", ["=", "/ws/realtime"], id="exact-beats-prefix"),
@@ -140,7 +140,7 @@ def test_rewritten_site_passes_nginx_t(tmp_path, site):
     served = serve(read_site(site, PREFIX, None), tmp_path)
     listens = {port: f"127.0.0.1:{50000 + index}" for index, port in enumerate(served.ports)}
     text = rewrite_site(served.site, listens, TRADING, BACKEND, tmp_path, served.tls).text
-    check_config(write_main_conf(tmp_path, text), tmp_path)
+    check_config(machine_nginx(), write_main_conf(tmp_path, text), tmp_path)
 
 
 def test_includes_resolve_against_the_nginx_prefix():
@@ -203,7 +203,7 @@ def test_invalid_site_reports_nginx_message(tmp_path, site_text, nginx_message):
     """A site nginx rejects raises GateSetupError carrying nginx's own [emerg] message."""
     conf = write_main_conf(tmp_path, site_text)
     with pytest.raises(GateSetupError, match="site file under test") as raised:
-        check_config(conf, tmp_path)
+        check_config(machine_nginx(), conf, tmp_path)
     assert nginx_message in str(raised.value)
 
 
@@ -212,15 +212,14 @@ def test_invalid_site_quotes_the_offending_line(tmp_path):
     """nginx's line number is the rewritten copy's, so the message quotes that line's text."""
     conf = write_main_conf(tmp_path, "server {\n    listen 80;\n    proxy_upgrade on;\n}\n")
     with pytest.raises(GateSetupError, match=r"site\.conf:3: `proxy_upgrade on;`$"):
-        check_config(conf, tmp_path)
+        check_config(machine_nginx(), conf, tmp_path)
 
 
-def test_missing_nginx_names_the_package(tmp_path, monkeypatch):
+def test_missing_nginx_names_the_package(tmp_path):
     """Without an nginx binary the error says which package to install."""
-    monkeypatch.setattr(nginx_runtime, "nginx_binary", lambda: None)
     conf = write_main_conf(tmp_path, "")
     with pytest.raises(GateSetupError, match="apt-get install nginx-light"):
-        check_config(conf, tmp_path)
+        check_config(None, conf, tmp_path)
 
 
 def test_missing_site_file_is_a_setup_error(tmp_path):

@@ -1,6 +1,7 @@
-"""The gate's options are declared once, in its parser (the "ws-gate" group of `pytest --help`); docs/options.md's
-table, the Makefile's GATE_OPTIONS and action.yml's inputs restate them, and each is checked against the parser
-both ways: an option any of them lacks, or one they name that the parser does not have, fails a test."""
+"""The gate's options are declared once, as the table OPTIONS of fixtures/options.py that fills its parser (the
+"ws-gate" group of `pytest --help`); docs/options.md's table, the Makefile's GATE_OPTIONS and action.yml's inputs
+restate them, and each is checked against the parser both ways: an option any of them lacks, or one they name that
+the parser does not have, fails a test."""
 
 import os
 import re
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from fixtures.options import GROUPS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS_DOC = ROOT / "docs" / "options.md"
@@ -105,6 +108,14 @@ def _action_passes() -> dict[str, str]:
     env = dict(re.findall(r"^        (\w+): \$\{\{ inputs\.([\w-]+) \}\}$", step.group(0), re.MULTILINE))
     passed = re.findall(r"(-{1,2}[\w-]+)=\"\$(\w+)\"", step.group(0))
     return {option: env.get(variable, f"${variable} (no input)") for option, variable in passed}
+
+
+def test_the_table_of_options_is_the_whole_group(parser_options):
+    """The ws-gate group holds exactly the rows of fixtures/options.py's OPTIONS, in its order, each in one of its
+    GROUPS: no plugin declares an option of its own."""
+    gate, _ = parser_options
+    outside = [option.name for option in OPTIONS if option.group not in GROUPS]
+    assert (gate, outside) == ([option.name for option in OPTIONS], [])
 
 
 def test_every_option_is_in_the_docs_table(parser_options):

@@ -9,8 +9,9 @@ import pytest
 
 from selftest.gate_run import run_gate
 from ws_gate.errors import GateSetupError
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.rewrite import REFUSING, REFUSING_ADDRESS, rewrite_site, serve
-from ws_gate.nginx.runtime import check_config, nginx_binary, write_main_conf
+from ws_gate.nginx.runtime import check_config, write_main_conf
 from ws_gate.nginx.site import Origin, find_location_chain, load_site, reached_server, read_site, same_address
 from ws_gate.timeouts import SHORT
 
@@ -19,7 +20,7 @@ CONTRACTS = Path(__file__).parent / "contracts"
 PREFIX = SITES / "prefix"
 BACKEND = "127.0.0.1:50001"
 
-requires_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx not installed (apt-get install nginx-light)")
+requires_nginx = pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
 
 # The page origin the gate chooses for a site, the line of the server it reaches, and how it says the choice.
 ORIGINS = [
@@ -159,7 +160,7 @@ def test_rewrite_moves_production_addresses_and_nginx_accepts_it(tmp_path, site,
         if not any(f"{site}:{line}: " in change and expected in change for change in rewritten.changes)
     }
     assert unsaid == {}, "\n".join(rewritten.changes)
-    check_config(write_main_conf(tmp_path, rewritten.text), tmp_path)
+    check_config(machine_nginx(), write_main_conf(tmp_path, rewritten.text), tmp_path)
 
 
 @pytest.mark.parametrize(("first", "second", "same"), ADDRESSES)

@@ -3,9 +3,9 @@ and a request line or header over 8 KiB."""
 
 import pytest
 
-from fixtures.policy import CROSS_SITE_ORIGIN
 from ws_gate.diagnosis import exchange_fault
 from ws_gate.faults import FINDING
+from ws_gate.settings import CROSS_SITE_ORIGIN
 
 pytestmark = pytest.mark.fault("security")
 

@@ -52,8 +52,14 @@ def test_proxy_holds_concurrent_sessions(stack, gate_options, mint, progress_bar
     if gate_options.load == 0:
         pytest.skip("off by default: give --load N (make load N=1000)")
     n, reports = gate_options.load, ci_report.REPORTS.resolve()
-    config = {name: pytestconfig.getoption(name) for name in ("origin", "contract")}
-    run = functools.partial(run_locust, n=n, token=mint(), reports=reports, **config)
+    run = functools.partial(
+        run_locust,
+        n=n,
+        token=mint(),
+        reports=reports,
+        origin=gate_options.origin,
+        contract=pytestconfig.getoption("contract"),
+    )
     through = progress_bar("through Nginx")
     proxied = run(stack.ws_url(), "nginx", through, connect_to=stack.resolve().get(stack.host), ca_file=stack.ca_file)
     results = [proxied]
