@@ -13,6 +13,7 @@ from ws_gate import processes
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx import releases
 from ws_gate.nginx.binary import NginxBinary
+from ws_gate.nginx.release_images import release_image
 from ws_gate.nginx.runtime import installed_version, nginx_binary, write_main_conf
 from ws_gate.timeouts import LONG
 from ws_gate.tls import mint
@@ -53,8 +54,11 @@ def release_nginx() -> dict[str, NginxBinary]:
 
 
 def nginx_of(release_nginx: dict, family: str) -> NginxBinary:
+    """The release's binary; a skip only when it is not in the cache and cannot be fetched."""
     binary = release_nginx[family]
     if isinstance(binary, GateSetupError):
+        if (releases.cache_root(BY_FAMILY[family]) / releases.MARKER).is_file():
+            pytest.fail(f"Debian {BY_FAMILY[family].suite}'s nginx is cached but does not run: {binary}")
         pytest.skip(f"Debian {BY_FAMILY[family].suite}'s nginx cannot be had here: {binary}")
     return binary
 
@@ -176,7 +180,7 @@ def test_incomplete_root_is_never_used(release_nginx, tmp_path, monkeypatch):
     leftover = root.parent / ".sid.abc.tmp"
     leftover.mkdir()
     with pytest.raises(GateSetupError, match=rf"^cannot fetch {UNREACHABLE}/dists/sid/InRelease .*DEBIAN_MIRROR"):
-        releases.release_binary("1.30")
+        releases.release_binary("1.30", say=lambda line: None)
     assert (leftover.exists(), (root / "usr/sbin/nginx").is_file()) == (False, True)
 
 
@@ -184,7 +188,7 @@ def test_incomplete_root_is_never_used(release_nginx, tmp_path, monkeypatch):
 def test_unknown_version_names_the_releases(version):
     """A version Debian does not ship in bookworm, trixie or sid is one line listing those it does."""
     with pytest.raises(GateSetupError, match=r"choose one of 1\.22 \(1\.22\.1, Debian bookworm\), 1\.26 .*sid\)$"):
-        releases.release_binary(version)
+        releases.release_binary(version, say=pytest.fail)
 
 
 def test_no_mirror_is_a_setup_error(tmp_path, monkeypatch):
@@ -203,5 +207,22 @@ def test_given_binary_reads_its_version():
 @pytest.mark.parametrize("path", ["/bin/true", "/nonexistent/nginx"])
 def test_given_binary_that_is_not_nginx_is_a_setup_error(path):
     """--nginx-bin naming something that is not a runnable nginx is one line, not a traceback."""
-    with pytest.raises(GateSetupError, match=rf"^--nginx-bin {path} (is not nginx|does not run)"):
+    with pytest.raises(GateSetupError, match=rf"^--nginx-bin {path} (is not a working nginx|does not run)"):
         releases.given_binary(path)
+
+
+@pytest.mark.parametrize("family", EACH_RELEASE)
+def test_release_image_holds_the_build_the_local_stack_runs(release_nginx, requires_docker, family):
+    """The Docker stack's base for a release has the same Debian build of nginx as the local stack's cache."""
+    nginx_of(release_nginx, family)  # the local build to compare with
+    local = releases.cache_root(BY_FAMILY[family])
+    image = release_image(family, requires_docker, say=lambda line: None)
+    query = ["dpkg-query", "--show", "--showformat=${Version}", "nginx"]
+    built = requires_docker.containers.run(image, query, remove=True).decode()
+    assert built == (local / releases.MARKER).read_text().strip(), image
+
+
+def test_release_image_is_not_built_again_when_it_is_there(requires_docker):
+    """A second call for a built release image builds nothing and says nothing."""
+    release_image("1.30", requires_docker, say=lambda line: None)
+    assert release_image("1.30.6", requires_docker, say=pytest.fail) == "ws-gate-nginx-base:sid"

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -67,12 +68,12 @@ def find(version: str) -> Release:
     raise GateSetupError(f"--nginx-version {version}: not a Debian release the gate runs; choose one of {known}")
 
 
-def release_binary(version: str, say: Callable[[str], None] = print) -> NginxBinary:
+def release_binary(version: str, say: Callable[[str], None]) -> NginxBinary:
     """The binary of the Debian release `version` names, unpacked into the cache unless it is there already;
     `say` gets one line before a download and one after it."""
     release = find(version)
     root = cache_root(release)
-    with _exclusive(root.parent / f".{release.suite}.lock"):
+    with exclusive(root.parent / f".{release.suite}.lock", UNPACK_LIMIT):
         if not _complete(root):
             say(f"nginx: fetching Debian {release.suite}'s nginx {release.version} into {root}, once (a few seconds)")
             started = time.monotonic()
@@ -133,7 +134,8 @@ def _version_of(command: list[str], what: str) -> str:
         raise GateSetupError(f"{what} does not run: {error}") from None
     found = re.search(r"nginx version: \S*/(\d+\.\d+\.\d+)", output)
     if found is None:
-        raise GateSetupError(f"{what} is not nginx: `{what} -V` printed no nginx version")
+        last = (output.strip().splitlines() or ["nothing"])[-1]
+        raise GateSetupError(f"{what} is not a working nginx: its -V printed no nginx version but {last!r}")
     return found.group(1)
 
 
@@ -247,17 +249,33 @@ def _run(command: list[str], what: str) -> None:
 
 
 @contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """One gate unpacks a release at a time; another waits (within UNPACK_LIMIT), then finds it there."""
+def exclusive(lock_path: Path, limit: float) -> Iterator[None]:
+    """One gate sets a release up at a time; another waits (within `limit` seconds), then finds it there."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as lock:
-        deadline = time.monotonic() + UNPACK_LIMIT
+        deadline = time.monotonic() + limit
         while True:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise GateSetupError(f"another gate held {lock_path} for {UNPACK_LIMIT:.0f} s") from None
+                    raise GateSetupError(f"another gate held {lock_path} for {limit:.0f} s") from None
                 time.sleep(POLL)
         yield
+
+
+def main() -> int:
+    """`python -m ws_gate.nginx.releases` (`make nginx-releases`): every release into the cache, for a machine
+    that will run offline."""
+    try:
+        for release in RELEASES:
+            print(f"{release_binary(release.version, print).label}: {cache_root(release)}")
+    except GateSetupError as error:
+        print(f"nginx-releases: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
