@@ -6,8 +6,8 @@ checked with gpgv against Debian's archive keyring, gives the SHA-256 of its Pac
 and those of the libraries it needs, each checked by SHA-256 and unpacked with `dpkg-deb -x`. The binary runs
 through that root's own dynamic loader and library path rather than in a chroot, so the gate's prefixes, logs and
 certificates stay at their host paths, and neither root nor debootstrap is needed.
-Measured cold on a shared 2-core machine: 3 to 4 s a release, 22 to 26 MB unpacked (sid: 11 packages, 7.5 MB of
-.debs), where `debootstrap --variant=minbase --include=nginx sid` took 95 s for 226 MB. Warm: 0.1 s, no download.
+Measured cold on a shared, busy 2-core machine: 3 to 12 s a release, 22 to 26 MB unpacked (sid: 11 packages, 7.5 MB
+of .debs), where `debootstrap --variant=minbase --include=nginx sid` took 95 s for 226 MB. Warm: 0.1 s, no download.
 """
 
 import fcntl
@@ -93,8 +93,13 @@ def given_binary(path: str) -> NginxBinary:
 
 
 def cache_root(release: Release) -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(cache) if os.path.isabs(cache) else Path.home() / ".cache") / "ws-gate" / "nginx" / release.suite
+    return cache() / release.suite
+
+
+def cache() -> Path:
+    """The user's cache of releases, as the stub's wheels have it (XDG's, ignored when relative)."""
+    home = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(home) if os.path.isabs(home) else Path.home() / ".cache") / "ws-gate" / "nginx"
 
 
 def mirror(sources: Path = APT_SOURCES) -> str:
@@ -230,8 +235,8 @@ def _fetch(url: str, target: Path, sha256: str | None, timeout: float) -> None:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise GateSetupError(
-            f"cannot fetch {url} ({reason}): connect this machine to the mirror, or set DEBIAN_MIRROR to one it "
-            "reaches, or run without --nginx-version"
+            f"cannot fetch {url} ({reason}): connect this machine to the mirror, set DEBIAN_MIRROR to one it "
+            f"reaches, or copy {cache()} from a machine that ran `make nginx-releases`"
         ) from None
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise GateSetupError(f"{url} does not match the SHA-256 of Debian's signed index: the mirror is corrupt")
