@@ -1,6 +1,7 @@
 """Debian's nginx releases, fetched into the user's cache and run through their own loader: each is that release's
 binary with that release's libraries, and each behaves as that release does where the versions differ."""
 
+import io
 import shutil
 import socket
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 from ws_gate import processes
 from ws_gate.errors import GateSetupError
-from ws_gate.nginx import releases
+from ws_gate.nginx import release_images, releases
 from ws_gate.nginx.binary import NginxBinary
 from ws_gate.nginx.release_images import debian_build, release_image
 from ws_gate.nginx.runtime import installed_version, nginx_binary, write_main_conf
@@ -224,3 +225,22 @@ def test_release_image_is_not_built_again_when_it_is_there(requires_docker):
     """A second call for a built release image builds nothing and says nothing."""
     release_image("1.30", requires_docker, say=lambda line: None)
     assert release_image("1.30.6", requires_docker, say=pytest.fail) == "ws-gate-nginx-base:sid"
+
+
+def test_release_image_for_other_packages_is_built_again(requires_docker, monkeypatch):
+    """An image labelled with another package list is built again: here from an unreachable mirror, which fails
+    in one line naming the build script."""
+    release_image("1.30", requires_docker, say=lambda line: None)
+    stale = "ws-gate-nginx-base-selftest:sid"
+    dockerfile = b"FROM ws-gate-nginx-base:sid\nLABEL ws-gate.nginx-packages=nginx-light\n"
+    requires_docker.images.build(fileobj=io.BytesIO(dockerfile), tag=stale, rm=True)
+    monkeypatch.setattr(release_images, "image_name", lambda release: stale)
+    monkeypatch.setenv("DEBIAN_MIRROR", UNREACHABLE)
+    said: list[str] = []
+    try:
+        with pytest.raises(GateSetupError, match=r"^build-nginx-release\.sh failed \(exit 1\), building " + stale):
+            release_image("1.30", requires_docker, said.append)
+    finally:
+        requires_docker.images.remove(stale, force=True)
+    rebuilding = f"docker: building {stale} again (it was built for nginx-light): Debian sid's nginx 1.30.6, 1 to 2 min"
+    assert said == [rebuilding]
