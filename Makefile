@@ -57,7 +57,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(ORIGIN_POLICY),--origin-policy=$(ORIGIN_POLICY)) \
 	$(if $(JOBS),-n $(JOBS))
 
-.PHONY: gate test selftest selfcheck lint dist image wheelhouse load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean prerequisites clean
+.PHONY: gate test selftest selfcheck lint dist image wheelhouse load load-master load-worker bench reliability frontend-check docker-images docker-ready node-service docker-clean nginx-releases prerequisites clean
 
 # ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
@@ -116,6 +116,10 @@ image: dist wheelhouse
 # cache, ~/.cache/ws-gate/stub-wheels).
 docker-images: $(VENV)/.installed
 	PYTHON=$(abspath $(PY)) docker/build-base.sh
+
+# Debian's nginx 1.22, 1.26 and 1.30 into the user's cache (~/.cache/ws-gate/nginx/), for runs without the mirror.
+nginx-releases: $(VENV)/.installed
+	$(PY) -m ws_gate.nginx.releases
 
 # What a gate killed outright (SIGKILL) left in Docker: its labelled containers and networks.
 docker-clean:

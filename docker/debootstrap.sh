@@ -1,16 +1,16 @@
 # shellcheck shell=bash
-# Sourced by build-base.sh and build-image.sh: a Debian bookworm image from Debian's packages, for a machine
-# that reaches no container registry. The Debian mirror is this machine's own: DEBIAN_MIRROR, else the first
-# URIs: line of its apt sources.
+# Sourced by build-base.sh, build-image.sh and build-nginx-release.sh: a Debian image from Debian's packages, for a
+# machine that reaches no container registry. The suite is DEBIAN_SUITE, bookworm unless set. The Debian mirror is
+# this machine's own: DEBIAN_MIRROR, else the first URIs: line of its apt sources.
 
 DEBIAN_SOURCES=/etc/apt/sources.list.d/debian.sources
 
 # debootstrap_image WHO IMAGE PACKAGES DURATION LIMIT [IMPORT_OPTION...]
-# debootstrap bookworm (minbase and the comma-separated PACKAGES), then `docker import` it as IMAGE with the
+# debootstrap DEBIAN_SUITE (minbase and the comma-separated PACKAGES), then `docker import` it as IMAGE with the
 # IMPORT_OPTIONs. WHO starts each line said; DURATION is how long the line announces; LIMIT bounds debootstrap
 # in seconds, 0 leaving the bound to the caller. Any failure ends the script.
 debootstrap_image() {
-    local who=$1 image=$2 packages=$3 duration=$4 limit=$5 mirror code=0
+    local who=$1 image=$2 packages=$3 duration=$4 limit=$5 suite=${DEBIAN_SUITE:-bookworm} mirror code=0
     shift 5
     mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ { print $2; exit }' "$DEBIAN_SOURCES" 2>/dev/null || true)}
     if [ -z "$mirror" ]; then
@@ -28,9 +28,9 @@ debootstrap_image() {
     fi
     ROOTFS=$(mktemp -d /tmp/ws-gate-rootfs.XXXXXX)
     trap 'rm -rf "$ROOTFS" "$ROOTFS.log"' EXIT
-    echo "$who: debootstrap bookworm into $ROOTFS ($duration)"
+    echo "$who: debootstrap $suite into $ROOTFS ($duration)"
     bounded "$limit" debootstrap --variant=minbase --include="$packages" \
-        bookworm "$ROOTFS" "$mirror" >"$ROOTFS.log" 2>&1 || code=$?
+        "$suite" "$ROOTFS" "$mirror" >"$ROOTFS.log" 2>&1 || code=$?
     if [ "$code" != 0 ]; then
         tail -20 "$ROOTFS.log" >&2
         if [ "$limit" != 0 ] && [ "$code" = 124 ]; then
