@@ -38,7 +38,8 @@ svg .hop.ok rect { fill: #dafbe1; stroke: #1a7f37; } svg .hop.fault rect { fill:
 svg line { stroke: #57606a; stroke-width: 2; } svg .arrowhead { fill: #57606a; }
 .exchange { margin: .4em 0; padding-left: .8em; border-left: 3px solid #cf222e; }
 .fix { margin: .2em 0 .8em; } .fix code { background: #dafbe1; padding: .1em .3em; }
-.diff .add { color: #1a7f37; } .diff .del { color: #cf222e; } .diff .at { color: #8250df; }
+.diff .file { font-weight: 600; } .diff .add { color: #1a7f37; } .diff .del { color: #cf222e; }
+.diff .at { color: #8250df; }
 """
 
 
@@ -217,11 +218,14 @@ def _fixes(findings: list[dict], failures: list[dict]) -> str:
 def _patch(patch) -> str:
     if not patch:
         return ""
-    kinds = {"+": "add", "-": "del", "@": "at"}
-    lines = "\n".join(
-        f'<span class="{kinds.get(line[:1], "ctx")}">{escape(line)}</span>' for line in str(patch).splitlines()
-    )
+    lines = "\n".join(f'<span class="{_diff_kind(line)}">{escape(line)}</span>' for line in str(patch).splitlines())
     return f'<h2>Patch</h2>\n<pre class="diff"><code>{lines}</code></pre>'
+
+
+def _diff_kind(line: str) -> str:
+    if line.startswith(("+++ ", "--- ")):
+        return "file"
+    return {"+": "add", "-": "del", "@": "at"}.get(line[:1], "context")
 
 
 def _timings(timings: dict, stack: dict) -> str:
