@@ -59,9 +59,9 @@ def page(document: dict) -> str:
     heading = f"ws-gate: {status}, exit {document.get('exit_code')}, stack {stack.get('name') or 'none'}"
     parts = [f'<p class="status {escape(status)}">{escape(heading)}</p>']
     if document.get("error"):
-        parts.append(f"<p>The run ended early: <code>{escape(document['error'])}</code></p>")
+        parts.append(f"<p>The run ended early: <code>{_text(document['error'])}</code></p>")
     if stack.get("went_away"):
-        parts.append(f"<p>The stack went away: {escape(stack['went_away'])}</p>")
+        parts.append(f"<p>The stack went away: {_text(stack['went_away'])}</p>")
     parts += [
         _routes(document.get("routes") or [], document.get("failures") or []),
         _families(document.get("families") or {}),
@@ -103,7 +103,10 @@ def _routes_of_failures(routes: list[dict], failures: list[dict]) -> list[list[d
 
 def _routes(routes: list[dict], failures: list[dict]) -> str:
     if not routes:
-        return "<h2>Routes</h2>\n<p>No route map: the run had no site file to read, or ended before it.</p>"
+        return (
+            "<h2>Routes</h2>\n<p>No route map: the run had no site file to read, or ended before it.</p>\n"
+            + _exchanges(failures)
+        )
     sections = [
         _route(route, owned) for route, owned in zip(routes, _routes_of_failures(routes, failures), strict=True)
     ]
@@ -130,17 +133,26 @@ def _route(route: dict, failures: list[dict]) -> str:
         (nginx, "Nginx location", [location or "no location", landing]),
         (service, "trading-service", [reached]),
     ]
-    exchanges = "\n".join(
-        f'<div class="exchange"><b>{escape(failure.get("family", ""))}</b> '
-        f"<code>{escape(failure.get('test', ''))}</code><br>{escape(failure.get('message', ''))}</div>"
-        for failure in failures
-    )
     return (
         f'<section class="route" data-path="{escape(route["path"])}">\n'
-        f"<h3><code>{escape(route['path'])}</code>: {escape(route.get('verdict', ''))}</h3>\n"
-        f"{_diagram(hops)}\n<p>Nginx location: <code>{escape(location or 'none')}</code></p>\n{exchanges}\n"
+        f"<h3><code>{escape(route['path'])}</code>: {_text(route.get('verdict'))}</h3>\n"
+        f"{_diagram(hops)}\n<p>Nginx location: <code>{escape(location or 'none')}</code></p>\n{_exchanges(failures)}\n"
         "</section>"
     )
+
+
+def _exchanges(failures: list[dict]) -> str:
+    """What each failed check sent and got, as its message says, under its family and test."""
+    return "\n".join(
+        f'<div class="exchange"><b>{_text(failure.get("family"))}</b> <code>{_text(failure.get("test"))}</code>'
+        f"<br>{_text(failure.get('message'))}</div>"
+        for failure in failures
+    )
+
+
+def _text(value) -> str:
+    """A value of the document as escaped text; nothing for a missing one."""
+    return "" if value is None else escape(str(value))
 
 
 def _cut(text: str) -> str:
@@ -184,10 +196,10 @@ def _families(families: dict) -> str:
         note = family.get("reason") if status == "not checked" else fix_text(family.get("first_fix"))
         rows.append(
             f'<tr class="{escape(status.replace(" ", "-"))}" data-family="{escape(name)}">'
-            f"<td>{escape(name)}</td><td>{escape(family.get('title', ''))}</td>"
+            f"<td>{escape(name)}</td><td>{_text(family.get('title'))}</td>"
             f'<td class="state">{escape(shown)}</td>'
-            + "".join(f'<td class="num">{escape(str(family.get(count, "")))}</td>' for count in COUNTS)
-            + f"<td>{escape(note or '')}</td></tr>"
+            + "".join(f'<td class="num">{_text(family.get(count))}</td>' for count in COUNTS)
+            + f"<td>{_text(note)}</td></tr>"
         )
     head = "".join(f"<th>{column}</th>" for column in ("family", "checks", "verdict", *COUNTS, "reason or fix"))
     return f"<h2>Families</h2>\n<table>\n<tr>{head}</tr>\n" + "\n".join(rows) + "\n</table>"
@@ -234,5 +246,5 @@ def _timings(timings: dict, stack: dict) -> str:
         rows.append(("stack start seconds", stack["start_seconds"]))
     if not rows:
         return ""
-    cells = "\n".join(f"<tr><th>{escape(key)}</th><td>{escape(str(value))}</td></tr>" for key, value in rows)
+    cells = "\n".join(f"<tr><th>{escape(key)}</th><td>{_text(value)}</td></tr>" for key, value in rows)
     return f"<h2>Timings</h2>\n<table>\n{cells}\n</table>"
