@@ -79,11 +79,13 @@ def upgrade_missing_run(tmp_path_factory: pytest.TempPathFactory) -> CommandRun:
 
 
 def test_a_passing_run_draws_every_hop_green(browser_page, passing_run):
-    """The production site file's run: one route, browser, Nginx and trading-service all green."""
+    """The production site file's run: one route, browser, Nginx and trading-service all green, no family
+    failed, and the static check's one advice as the only fix."""
     assert passing_run.exit_code == 0, passing_run.output[-3000:]
     page = opened(browser_page, passing_run)
     assert hop_colours(page) == [[(hop, GREEN) for hop in HOPS]]
     assert page.locator("tr.failed").count() == 0
+    assert page.locator("li.fix pre").all_inner_texts() == ["proxy_connect_timeout 10s;"]  # the one advice
     assert page.locator("p.status").inner_text() == "ws-gate: passed, exit 0, stack local"
 
 
@@ -99,7 +101,7 @@ def test_a_location_without_the_upgrade_is_drawn_red_with_its_file_line_and_fix(
     assert f"{UPGRADE_MISSING}:3" in route.inner_text()
     assert "Nginx did not forward the Upgrade header" in route.inner_text()
     assert page.locator('tr.failed[data-family="proxy-upgrade"] td.state').inner_text() == "FAILED"
-    assert UPGRADE_FIX in page.locator("li.fix").all_inner_texts()[1]
+    assert UPGRADE_FIX in page.locator("li.fix pre").all_inner_texts()
     screenshot = page.screenshot(path=tmp_path / "report.png", full_page=True)
     assert screenshot.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(screenshot) > 20_000

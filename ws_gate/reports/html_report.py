@@ -206,12 +206,15 @@ def _families(families: dict) -> str:
 
 
 def _fixes(findings: list[dict], failures: list[dict]) -> str:
-    """Each distinct fix once: the site file's findings at their line, then the failed checks' own fixes."""
+    """Each distinct fix once: the site file's findings at their line (with their level when it is not an error),
+    then the failed checks' own fixes."""
     seen: dict[str, list[str]] = {}
     for finding in findings:
         text = fix_text(finding.get("fix"))
-        if text and finding.get("level") == "error":
-            seen.setdefault(text, []).append(f"{finding.get('file')}:{finding.get('line')}: {finding.get('message')}")
+        if text:
+            level = "" if finding.get("level") == "error" else f" ({finding.get('level')})"
+            where = f"{finding.get('file')}:{finding.get('line')}"
+            seen.setdefault(text, []).append(f"{where}: {finding.get('message')}{level}")
     for failure in failures:
         text = fix_text(failure.get("fix"))
         if text:
