@@ -12,7 +12,7 @@ import time
 
 from ws_gate import __version__
 from ws_gate.layout import ROOT
-from ws_gate.reports import ci_report
+from ws_gate.reports import ci_report, html_report
 
 PYTEST_USAGE_ERROR = 4
 # A stopped run tears its stack down in seconds; this bounds one stuck in its teardown.
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         if error == USAGE_ERROR:
             print(f"ws-gate: {error}", file=sys.stderr)
         ci_report.write_json(ci_report.VERDICT_JSON, ci_report.verdict_document(exit_code, error=error))
+        html_report.write_beside(ci_report.VERDICT_JSON)
     return exit_code
 
 
