@@ -11,7 +11,8 @@ Settings, from the environment:
                      type, aud, iss, the claim names, the token type and length, the close codes,
                      the auth timeout, the answers after auth, the message size limit (null: the
                      WebSocket library's default) and the interval of the stub's own pings (null:
-                     none). The gate hands it the contract it runs with; by hand:
+                     none), and the Host values the service accepts (allowed_hosts; absent or null:
+                     any). The gate hands it the contract it runs with; by hand:
                      STUB_CONTRACT="$(python -m ws_gate.contract [PATH])" from the repository
   STUB_HOST          address to bind (default 127.0.0.1)
   STUB_PORT          port to bind (default 8001; 0 picks a free one)
@@ -292,12 +293,25 @@ class Stub:
             return connection.respond(HTTPStatus.OK, "ok")
         if path == "/_stub/handshakes":
             return self.handshakes_response(connection, request)
+        if not self.host_allowed(request.headers.get("Host", "")):
+            # What the team's service answers: its pinned Starlette (0.27) sends an HTTP response on a WebSocket
+            # scope, which its uvicorn (0.24) turns into a 500 (docs/contract.md).
+            return connection.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
         if self.route_auth(path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path")
         origins = request.headers.get_all("Origin")
         if self.settings.origins and (len(origins) != 1 or origins[0] not in self.settings.origins):
             return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed")
         return None
+
+    def host_allowed(self, host: str) -> bool:
+        """The team's TrustedHostMiddleware on Starlette 0.27: the Host without its port equals an allowed name
+        exactly, or ends with the `.example.com` of a `*.example.com`; `*` or no list accepts any."""
+        allowed = self.contract.get("allowed_hosts")
+        if allowed is None or "*" in allowed:
+            return True
+        name = host.split(":")[0]
+        return any(name == pattern or (pattern.startswith("*") and name.endswith(pattern[1:])) for pattern in allowed)
 
     def process_response(self, connection: ServerConnection, request: Request, response: Response) -> None:
         path = urlsplit(request.path).path
