@@ -18,20 +18,24 @@ STARLETTE_SERVICE = Path(__file__).parent / "backends" / "starlette_service.py"
 ALLOWED = ("localhost", "127.0.0.1", "*.example.org")
 ACCEPTED = ["localhost", "localhost:8001", "127.0.0.1:8001", "a.example.org", "deep.a.example.org:443"]
 REFUSED = ["trade.example.com", "example.org", "localhost.example.com", "127.0.0.2", "aexample.org"]
-# What each service sends for a Host it refuses: the stub as the team's service (Starlette 0.27 on uvicorn 0.24)
-# answers, the self-test backend as the installed Starlette does.
+# What each service sends for a Host it refuses on a handshake: the stub as the team's service (Starlette 0.27 on
+# uvicorn 0.24) answers, the self-test backend as the installed Starlette does; on a plain GET both say 400.
 STUB_REFUSAL = (500, b"Internal Server Error")
 STARLETTE_REFUSAL = (400, b"Invalid host header")
+PLAIN_GET_REFUSAL = (400, b"Invalid host header")
 
 
-def handshake(address: str, host: str) -> tuple[int, bytes]:
-    """The status and body a WebSocket handshake for /ws/realtime with Host `host` gets."""
+def handshake(address: str, host: str, upgrade: bool = True) -> tuple[int, bytes]:
+    """The status and body a WebSocket handshake for /ws/realtime with Host `host` gets (`upgrade` False: a plain
+    GET of that path)."""
     name, port = address.rsplit(":", 1)
     key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /ws/realtime HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    upgrade_headers = (
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        if upgrade
+        else "Connection: close\r\n"
     )
+    request = f"GET /ws/realtime HTTP/1.1\r\nHost: {host}\r\n{upgrade_headers}\r\n"
     with socket.create_connection((name, int(port)), timeout=5) as sock:
         sock.sendall(request.encode())
         answer = b""
@@ -75,6 +79,14 @@ def test_stub_and_starlette_judge_the_host_alike(services, host):
     else:
         assert (stub_status, stub_body) == STUB_REFUSAL
         assert (starlette_status, starlette_body) == STARLETTE_REFUSAL
+
+
+@pytest.mark.parametrize("host", REFUSED[:2])
+def test_a_plain_get_with_a_refused_host_gets_400_from_both(services, host):
+    """Over plain HTTP the middleware's own answer comes through: 400 Invalid host header."""
+    _, stub, starlette = services
+    assert handshake(stub, host, upgrade=False) == PLAIN_GET_REFUSAL
+    assert handshake(starlette, host, upgrade=False) == PLAIN_GET_REFUSAL
 
 
 def test_stub_without_allowed_hosts_accepts_any_host(tmp_path):

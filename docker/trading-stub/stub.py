@@ -232,6 +232,13 @@ def first_header(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+def is_upgrade(request: Request) -> bool:
+    """Whether uvicorn would take the request for a WebSocket handshake: `upgrade` among the Connection tokens
+    and Upgrade: websocket, in any case."""
+    tokens = {token.strip().lower() for value in request.headers.get_all("Connection") for token in value.split(",")}
+    return "upgrade" in tokens and (first_header(request, "Upgrade") or "").lower() == "websocket"
+
+
 def handshake_record(*, protocol, peer_address, status, error, probe=None, path=None, headers=()) -> dict:
     """One entry of /_stub/handshakes."""
     return {
@@ -294,9 +301,11 @@ class Stub:
         if path == "/_stub/handshakes":
             return self.handshakes_response(connection, request)
         if not self.host_allowed(request.headers.get("Host", "")):
-            # What the team's service answers: its pinned Starlette (0.27) sends an HTTP response on a WebSocket
-            # scope, which its uvicorn (0.24) turns into a 500 (docs/contract.md).
-            return connection.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+            # What the team's service answers: its pinned Starlette (0.27) sends 400 "Invalid host header", which
+            # its uvicorn (0.24) turns into a 500 on a WebSocket handshake (docs/contract.md).
+            if is_upgrade(request):
+                return connection.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Invalid host header")
         if self.route_auth(path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path")
         origins = request.headers.get_all("Origin")
