@@ -7,14 +7,13 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import crossplane
 import pytest
 
 from ws_gate.nginx.evaluate import BrowserRequest, maps_of, trailing_slash_redirect, value_of
 from ws_gate.nginx.runtime import nginx_binary
+from ws_gate.nginx.site import Site, load_site
 
 PAGE = BrowserRequest(host="trade.example.com", origin="https://trade.example.com")
 # (map blocks, the variable asked for, the request, the value nginx gives it).
@@ -70,10 +69,10 @@ MAPS = {
     ),
     "source-with-text": ("map $http_upgrade:$http_connection $v { websocket:upgrade both; }", "v", PAGE, "both"),
 }
-# (locations of a server, the status nginx answers /ws/realtime with, the Location's path).
+# (locations of a server, the status nginx answers /ws/realtime?token=t with, the Location's path and query).
 WS_PROXY = "proxy_pass http://127.0.0.1:9;"
 REDIRECTS = {
-    "slash-location-redirects": (f"location /ws/realtime/ {{ {WS_PROXY} }}", 301, "/ws/realtime/"),
+    "slash-location-redirects": (f"location /ws/realtime/ {{ {WS_PROXY} }}", 301, "/ws/realtime/?token=t"),
     "exact-location-stops-it": (
         f"location /ws/realtime/ {{ {WS_PROXY} }} location = /ws/realtime {{ return 200; }}",
         200,
@@ -87,9 +86,13 @@ REDIRECTS = {
     "regex-does-not-stop-it": (
         f"location /ws/realtime/ {{ {WS_PROXY} }} location ~ ^/ws/realtime$ {{ return 200; }}",
         301,
-        "/ws/realtime/",
+        "/ws/realtime/?token=t",
     ),
-    "nested-slash-location": (f"location /ws/ {{ location /ws/realtime/ {{ {WS_PROXY} }} }}", 301, "/ws/realtime/"),
+    "nested-slash-location": (
+        f"location /ws/ {{ location /ws/realtime/ {{ {WS_PROXY} }} }}",
+        301,
+        "/ws/realtime/?token=t",
+    ),
     "without-proxy-pass-no-redirect": (
         "location /ws/realtime/ { return 200; } location / { return 204; }",
         204,
@@ -105,9 +108,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def nginx(tmp_path_factory) -> Iterator[tuple[int, Path]]:
+def nginx(tmp_path_factory) -> Iterator[tuple[int, Site]]:
     """The installed nginx serving every case: one location a map case (`return 200 "$v"`), one server a
-    redirect case (server_name <case>.test). Yields its port and its nginx.conf."""
+    redirect case (server_name <case>.test). Yields its port and the site file it serves, as the gate reads it."""
     binary = nginx_binary()
     if binary is None:
         pytest.fail("nginx is not installed (apt-get install nginx-light)")
@@ -122,12 +125,14 @@ def nginx(tmp_path_factory) -> Iterator[tuple[int, Path]]:
     temps = " ".join(
         f"{kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    site = prefix / "site.conf"  # a site file as sites-enabled holds it, one line per map and per server
+    site.write_text(
+        "\n".join([*maps, f"server {{ listen 127.0.0.1:{port} default_server; {' '.join(values)} }}", *servers])
+    )
     conf = prefix / "nginx.conf"
     conf.write_text(
         f"daemon off; master_process off; pid {prefix}/nginx.pid; error_log {prefix}/error.log;\n"
-        f"events {{ worker_connections 64; }}\n"
-        f"http {{ access_log off; {temps}\n" + "\n".join(maps) + "\n"
-        f"server {{ listen 127.0.0.1:{port} default_server; {' '.join(values)} }}\n" + "\n".join(servers) + "\n}\n"
+        f"events {{ worker_connections 64; }}\nhttp {{ access_log off; {temps} include {site}; }}\n"
     )
     log = prefix / "stderr.log"
     with log.open("w") as stderr:
@@ -142,7 +147,7 @@ def nginx(tmp_path_factory) -> Iterator[tuple[int, Path]]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"nginx did not start within 10 s: {log.read_text()}")
                 time.sleep(0.05)
-        yield port, conf
+        yield port, load_site(site, prefix)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -161,38 +166,30 @@ def ask(port: int, path: str, request: BrowserRequest) -> http.client.HTTPRespon
     return response
 
 
-def http_block(conf: Path) -> list[dict]:
-    parsed = crossplane.parse(str(conf), single=True, comments=False)["config"][0]["parsed"]
-    return next(stmt for stmt in parsed if stmt["directive"] == "http")["block"]
-
-
 @pytest.mark.parametrize("case", list(MAPS))
 def test_map_evaluates_as_nginx_answers(nginx, case):
-    port, conf = nginx
+    port, site = nginx
     index = list(MAPS).index(case)
     _, variable, request, expected = MAPS[case]
     answered = ask(port, f"/map/{index}", request)
     assert answered.status == 200
-    evaluated = value_of(f"{variable}_{index}", request, maps_of(http_block(conf)))
+    evaluated = value_of(f"{variable}_{index}", request, maps_of(site.directives))
     assert (evaluated, answered.body.decode()) == (expected, expected)
 
 
 @pytest.mark.parametrize("case", list(REDIRECTS))
 def test_trailing_slash_redirect_as_nginx_answers(nginx, case):
-    port, conf = nginx
+    port, site = nginx
     _, status, location = REDIRECTS[case]
-    answered = ask(port, "/ws/realtime", BrowserRequest(host=f"{case}.test", scheme="http"))
-    server = next(
-        stmt
-        for stmt in http_block(conf)
-        if stmt["directive"] == "server"
-        and ["server_name", [f"{case}.test"]] in [[s["directive"], s["args"]] for s in stmt["block"]]
-    )
-    redirect = trailing_slash_redirect(server["block"], "/ws/realtime")
+    answered = ask(port, "/ws/realtime?token=t", BrowserRequest(host=f"{case}.test", scheme="http"))
+    server = next(server for server in site.servers if server.names == (f"{case}.test",))
+    redirect = trailing_slash_redirect(server.block, "/ws/realtime?token=t")
     assert answered.status == status
     if location is None:
         assert redirect is None
     else:
-        assert urlsplit(answered.getheader("Location")).path == location
+        sent = urlsplit(answered.getheader("Location"))
+        assert f"{sent.path}?{sent.query}" == location
         assert (redirect.status, redirect.location) == (301, location)
-        assert redirect.stmt["args"] == ["/ws/realtime/"]
+        line = 2 + len(MAPS) + list(REDIRECTS).index(case)
+        assert (redirect.stmt["args"], redirect.where) == (["/ws/realtime/"], f"{site.path}:{line}")

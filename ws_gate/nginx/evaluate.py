@@ -135,11 +135,17 @@ class Redirect:
         return f"{self.stmt.get('file', '')}:{self.stmt['line']}".lstrip(":")
 
 
-def trailing_slash_redirect(block: list[dict], path: str) -> Redirect | None:
-    """The 301 nginx answers `path` with inside the server (or location) `block`: at some level a prefix location
-    named `path` + "/" passes to a backend (proxy_pass and its kin) and no location there is named `path` itself
-    (`location = /x` or `location /x`). A regex location matching `path` does not stop it: nginx redirects before
-    it tries regexes."""
+def trailing_slash_redirect(block: list[dict], target: str) -> Redirect | None:
+    """The 301 nginx answers `target` (a path, with its query) with inside the server (or location) `block`: at
+    some level a prefix location named the path + "/" passes to a backend (proxy_pass and its kin) and no location
+    there is named the path itself (`location = /x` or `location /x`). A regex location matching the path does not
+    stop it: nginx redirects before it tries regexes."""
+    path, _, query = target.partition("?")
+    found = _slashed_location(block, path)
+    return Redirect(301, path + "/" + (f"?{query}" if query else ""), found) if found else None
+
+
+def _slashed_location(block: list[dict], path: str) -> dict | None:
     locations = [stmt for stmt in block if stmt["directive"] == "location"]
     named = {location_match(stmt): stmt for stmt in locations}
     if ("=", path) in named:
@@ -148,9 +154,9 @@ def trailing_slash_redirect(block: list[dict], path: str) -> Redirect | None:
         for modifier in ("", "^~"):
             slashed = named.get((modifier, path + "/"))
             if slashed and any(stmt["directive"] in AUTO_REDIRECT for stmt in slashed["block"]):
-                return Redirect(301, path + "/", slashed)
+                return slashed
     prefixes = [stmt for (modifier, name), stmt in named.items() if modifier in ("", "^~") and path.startswith(name)]
     if not prefixes:
         return None
     longest = max(prefixes, key=lambda stmt: len(location_match(stmt)[1]))
-    return trailing_slash_redirect(longest["block"], path)
+    return _slashed_location(longest["block"], path)
