@@ -31,8 +31,10 @@ class BrowserRequest:
         """The value of nginx's $name for this request; None for a variable this module does not know."""
         if name.startswith("http_"):
             return self.headers().get(name.removeprefix("http_").replace("_", "-"), "")
+        # $host: the Host header without its port (an IPv6 literal keeps its brackets), in lower case.
+        host = self.host if self.host.endswith("]") else self.host.rsplit(":", 1)[0]
         known = {
-            "host": self.host.rsplit(":", 1)[0].lower() if not self.host.endswith("]") else self.host.lower(),
+            "host": host.lower(),
             "scheme": self.scheme,
             "uri": self.path,
             "request_uri": self.path,
@@ -65,8 +67,10 @@ def evaluate_map(stmt: dict, request: BrowserRequest, maps: Mapping[str, dict]) 
     source = _interpolate(stmt["args"][0], request, maps)
     if source is None:
         return None
-    entries = [entry for entry in stmt["block"] if entry["directive"] not in ("hostnames", "volatile", "include")]
-    hostnames = any(entry["directive"] == "hostnames" and not entry["args"] for entry in stmt["block"])
+    # `hostnames` and `volatile` alone on their line are flags, not keys.
+    flags = {entry["directive"] for entry in stmt["block"] if not entry["args"]}
+    entries = [entry for entry in stmt["block"] if entry["args"] and entry["directive"] != "include"]
+    hostnames = "hostnames" in flags
     if hostnames and source.endswith("."):
         source = source[:-1]
     default = next((entry for entry in entries if entry["directive"] == "default"), None)
