@@ -41,6 +41,8 @@ TWO_MIB_LIMIT = f"--contract={CONTRACTS / 'two-mib-limit.toml'}"
 PING_EVERY_SECOND = f"--contract={CONTRACTS / 'ping-every-second.toml'}"
 PING_55 = f"--contract={CONTRACTS / 'ping-every-55s.toml'}"
 PING_65 = f"--contract={CONTRACTS / 'ping-every-65s.toml'}"
+FORWARDED_REQUIRED = f"--contract={CONTRACTS / 'forwarded-headers-required.toml'}"
+PRODUCTION_HOSTS = f"--contract={CONTRACTS / 'production-allowed-hosts.toml'}"
 BACKENDS = Path(__file__).parent / "backends"
 STARLETTE_SERVICE = BACKENDS / "starlette_service.py"
 NODE_SERVICE = BACKENDS / "node" / "service.js"
@@ -110,6 +112,18 @@ def added(name: str, *args: str) -> Edit:
     return lambda location: {
         **location,
         "block": [*location["block"], {"directive": name, "line": location["line"], "args": list(args)}],
+    }
+
+
+def without_forwarded_headers(location: dict) -> dict:
+    """The WebSocket location with no proxy_set_header but Upgrade and Connection."""
+    return {
+        **location,
+        "block": [
+            stmt
+            for stmt in location["block"]
+            if not (stmt["directive"] == "proxy_set_header" and stmt["args"][0] not in UPGRADE_HEADERS)
+        ],
     }
 
 
@@ -214,13 +228,13 @@ class Case:
         return False, f"missed{elsewhere}"
 
 
-def site(name: str, edit: Edit, catcher: str) -> Case:
-    return Case(name, "site", catcher, edit=in_location(edit))
+def site(name: str, edit: Edit, catcher: str, *options: str) -> Case:
+    return Case(name, "site", catcher, edit=in_location(edit), options=options)
 
 
-def https_site(name: str, edit: SiteEdit, catcher: str) -> Case:
+def https_site(name: str, edit: SiteEdit, catcher: str, *options: str) -> Case:
     """A mutant of the certbot-style HTTPS site, run over wss:// as its pages would."""
-    return Case(name, "site", catcher, edit=edit, conf=HTTPS_SITE)
+    return Case(name, "site", catcher, edit=edit, conf=HTTPS_SITE, options=options)
 
 
 def stub(check: str, catcher: str) -> Case:
@@ -251,13 +265,29 @@ MUTANTS = [
     site("location-wss-prefix", moved("/wss/"), UPGRADE),
     site("location-below-the-endpoint", moved("/ws/realtime/"), UPGRADE),
     site("accept-header-hidden", added("proxy_hide_header", "Sec-WebSocket-Accept"), UPGRADE),
-    site("host-header-dropped", without("proxy_set_header", "Host"), f"{FORWARDED}[host]"),
-    site("x-real-ip-dropped", without("proxy_set_header", "X-Real-IP"), f"{FORWARDED}[x-real-ip]"),
-    site("x-forwarded-for-dropped", without("proxy_set_header", "X-Forwarded-For"), f"{FORWARDED}[x-forwarded-for]"),
+    # Under a contract that requires the forwarding headers; by default they are advice (VARIANTS).
+    site("host-header-dropped", without("proxy_set_header", "Host"), f"{FORWARDED}[host]", FORWARDED_REQUIRED),
+    site("x-real-ip-dropped", without("proxy_set_header", "X-Real-IP"), f"{FORWARDED}[x-real-ip]", FORWARDED_REQUIRED),
     site(
-        "x-forwarded-proto-dropped", without("proxy_set_header", "X-Forwarded-Proto"), f"{FORWARDED}[x-forwarded-proto]"
+        "x-forwarded-for-dropped",
+        without("proxy_set_header", "X-Forwarded-For"),
+        f"{FORWARDED}[x-forwarded-for]",
+        FORWARDED_REQUIRED,
     ),
-    site("x-forwarded-proto-always-https", header("X-Forwarded-Proto", "https"), f"{FORWARDED}[x-forwarded-proto]"),
+    site(
+        "x-forwarded-proto-dropped",
+        without("proxy_set_header", "X-Forwarded-Proto"),
+        f"{FORWARDED}[x-forwarded-proto]",
+        FORWARDED_REQUIRED,
+    ),
+    site(
+        "x-forwarded-proto-always-https",
+        header("X-Forwarded-Proto", "https"),
+        f"{FORWARDED}[x-forwarded-proto]",
+        FORWARDED_REQUIRED,
+    ),
+    # Host $host sends the page's host, which the service in production mode does not list.
+    Case("host-not-in-allowed-hosts", "setting", UPGRADE, options=(PRODUCTION_HOSTS, f"--origin={SITE_ORIGIN}")),
     site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), IDLE),
     # Only the send timeout set: the read timeout is nginx's 60 s, and nothing else keeps an idle session.
     site("send-timeout-only", without("proxy_read_timeout"), IDLE),
@@ -270,6 +300,7 @@ MUTANTS = [
         "x-forwarded-proto-http-on-tls",
         in_location(header("X-Forwarded-Proto", "http")),
         f"{FORWARDED}[x-forwarded-proto]",
+        FORWARDED_REQUIRED,
     ),
     https_site("websocket-location-only-on-port-80", websocket_location_in_the_redirect_server, UPGRADE),
     stub("auth-type", f"{FIRST_MESSAGE}[authenticate-of-the-outage]"),
@@ -320,6 +351,16 @@ VARIANTS = [
     Case("exact-match-location", "variant", None, conf=CONFS / "exact-location.conf"),
     Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
     Case("no-proxy-buffering-line", "variant", None, edit=in_location(without("proxy_buffering"))),
+    # The trading-service's WebSocket reads none of the forwarding headers: without them the gate only advises.
+    Case("forwarded-headers-left-out", "variant", None, edit=in_location(without_forwarded_headers)),
+    # Without a Host line Nginx sends the proxy_pass address, which the service in production mode lists.
+    Case(
+        "host-line-left-out-under-allowed-hosts",
+        "variant",
+        None,
+        edit=in_location(without("proxy_set_header", "Host")),
+        options=(PRODUCTION_HOSTS, f"--origin={SITE_ORIGIN}"),
+    ),
     # nginx arms the send timeouts only while a write is blocked: an idle session never meets them.
     Case("read-timeout-only", "variant", None, edit=in_location(without("proxy_send_timeout"))),
     Case("send-timeout-60s", "variant", None, edit=in_location(replaced("proxy_send_timeout", "60s"))),

@@ -11,7 +11,8 @@ Settings, from the environment:
                      type, aud, iss, the claim names, the token type and length, the close codes,
                      the auth timeout, the answers after auth, the message size limit (null: the
                      WebSocket library's default) and the interval of the stub's own pings (null:
-                     none). The gate hands it the contract it runs with; by hand:
+                     none), and the Host values the service accepts (allowed_hosts; absent or null:
+                     any). The gate hands it the contract it runs with; by hand:
                      STUB_CONTRACT="$(python -m ws_gate.contract [PATH])" from the repository
   STUB_HOST          address to bind (default 127.0.0.1)
   STUB_PORT          port to bind (default 8001; 0 picks a free one)
@@ -231,6 +232,13 @@ def first_header(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+def is_upgrade(request: Request) -> bool:
+    """Whether uvicorn would take the request for a WebSocket handshake: `upgrade` among the Connection tokens
+    and Upgrade: websocket, in any case."""
+    tokens = {token.strip().lower() for value in request.headers.get_all("Connection") for token in value.split(",")}
+    return "upgrade" in tokens and (first_header(request, "Upgrade") or "").lower() == "websocket"
+
+
 def handshake_record(*, protocol, peer_address, status, error, probe=None, path=None, headers=()) -> dict:
     """One entry of /_stub/handshakes."""
     return {
@@ -292,12 +300,27 @@ class Stub:
             return connection.respond(HTTPStatus.OK, "ok")
         if path == "/_stub/handshakes":
             return self.handshakes_response(connection, request)
+        if not self.host_allowed(request.headers.get("Host", "")):
+            # What the team's service answers: its pinned Starlette (0.27) sends 400 "Invalid host header", which
+            # its uvicorn (0.24) turns into a 500 on a WebSocket handshake (docs/contract.md).
+            if is_upgrade(request):
+                return connection.respond(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Invalid host header")
         if self.route_auth(path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "unknown path")
         origins = request.headers.get_all("Origin")
         if self.settings.origins and (len(origins) != 1 or origins[0] not in self.settings.origins):
             return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed")
         return None
+
+    def host_allowed(self, host: str) -> bool:
+        """The team's TrustedHostMiddleware on Starlette 0.27: the Host without its port equals an allowed name
+        exactly, or ends with the `.example.com` of a `*.example.com`; `*` or no list accepts any."""
+        allowed = self.contract.get("allowed_hosts")
+        if allowed is None or "*" in allowed:
+            return True
+        name = host.split(":")[0]
+        return any(name == pattern or (pattern.startswith("*") and name.endswith(pattern[1:])) for pattern in allowed)
 
     def process_response(self, connection: ServerConnection, request: Request, response: Response) -> None:
         path = urlsplit(request.path).path

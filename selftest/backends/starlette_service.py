@@ -11,6 +11,8 @@ Settings, from the environment:
   JWT_SECRET         HS256 secret shared with the user-service, at least 32 characters (required)
   AUTH_TIMEOUT       seconds a client has to send its auth message (default 10)
   PING_INTERVAL      seconds between its pings to each client (default uvicorn's, 20)
+  ALLOWED_HOSTS      comma-separated Host values it accepts, through Starlette's TrustedHostMiddleware,
+                     as the production service does in production mode. Unset or empty: any Host
 
 Messages are limited by uvicorn's default (16 MiB), as in production: the contract sets no limit.
 """
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 import jwt
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -43,6 +47,7 @@ class Settings:
     secret: str
     auth_timeout: float
     ping_interval: float
+    allowed_hosts: list[str]
 
 
 class AuthError(Exception):
@@ -181,6 +186,7 @@ def load_settings(env) -> Settings:
         secret=secret,
         auth_timeout=float(env.get("AUTH_TIMEOUT", "10")),
         ping_interval=float(env.get("PING_INTERVAL", "20")),
+        allowed_hosts=[name.strip() for name in env.get("ALLOWED_HOSTS", "").split(",") if name.strip()],
     )
 
 
@@ -191,7 +197,10 @@ def main() -> int:
         print(f"starlette_service: {problem}", file=sys.stderr)
         return 2
     service = TradingService(settings)
-    app = Starlette(routes=[Route("/health", health), WebSocketRoute("/ws/realtime", service.realtime)])
+    hosts = [Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)] if settings.allowed_hosts else []
+    app = Starlette(
+        routes=[Route("/health", health), WebSocketRoute("/ws/realtime", service.realtime)], middleware=hosts
+    )
     listener = socket.create_server((settings.host, settings.port))
     config = uvicorn.Config(
         app, ws="websockets-sansio", ws_ping_interval=settings.ping_interval, lifespan="off", log_level="info"
