@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ws_gate.nginx.evaluate import BrowserRequest, maps_of, trailing_slash_redirect, value_of
-from ws_gate.nginx.runtime import nginx_binary
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.site import Site, load_site
 
 PAGE = BrowserRequest(host="trade.example.com", origin="https://trade.example.com")
@@ -111,7 +111,7 @@ def free_port() -> int:
 def nginx(tmp_path_factory) -> Iterator[tuple[int, Site]]:
     """The installed nginx serving every case: one location a map case (`return 200 "$v"`), one server a
     redirect case (server_name <case>.test). Yields its port and the site file it serves, as the gate reads it."""
-    binary = nginx_binary()
+    binary = machine_nginx()
     if binary is None:
         pytest.fail("nginx is not installed (apt-get install nginx-light)")
     prefix = tmp_path_factory.mktemp("nginx-evaluate")
@@ -136,7 +136,7 @@ def nginx(tmp_path_factory) -> Iterator[tuple[int, Site]]:
     )
     log = prefix / "stderr.log"
     with log.open("w") as stderr:
-        proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf)], stderr=stderr)
+        proc = subprocess.Popen([*binary.command(), "-p", str(prefix), "-c", str(conf)], stderr=stderr)
     try:
         deadline = time.monotonic() + 10
         while True:
