@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ws_gate.nginx.evaluate import BrowserRequest, maps_of, trailing_slash_redirect, value_of
 from ws_gate.nginx.binary import machine_nginx
+from ws_gate.nginx.evaluate import BrowserRequest, maps_of, trailing_slash_redirect, value_of
 from ws_gate.nginx.site import Site, load_site
 
 PAGE = BrowserRequest(host="trade.example.com", origin="https://trade.example.com")
