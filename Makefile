@@ -14,6 +14,7 @@ TARGET ?=
 BACKEND_IMAGE ?=
 CONTRACT ?=
 REQUIRE ?=
+FAMILIES ?=
 AUTH_TIMEOUT ?=
 NGINX_VERSION ?=
 TRADING_ADDRESS ?=
@@ -46,6 +47,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(BACKEND_IMAGE),--backend-image=$(BACKEND_IMAGE)) \
 	$(if $(CONTRACT),--contract=$(CONTRACT)) \
 	$(if $(REQUIRE),--require=$(REQUIRE)) \
+	$(if $(FAMILIES),--families=$(FAMILIES)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(NGINX_VERSION),--nginx-version=$(NGINX_VERSION)) \
 	$(if $(TRADING_ADDRESS),--trading-address=$(TRADING_ADDRESS)) \
