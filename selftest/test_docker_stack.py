@@ -16,6 +16,7 @@ import pytest
 
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT, run_gate
 from selftest.mutants import DEFAULT_STACK, MUTANTS, VARIANTS, Case
+from selftest.test_independent_backend import STUB_ONLY_REASON, STUB_ONLY_TESTS
 from ws_gate.contract import load_contract
 from ws_gate.stacks import docker_stack
 from ws_gate.stacks.docker_stack import RUN_LABEL
@@ -123,9 +124,16 @@ def test_team_image_is_not_taken_for_the_stub(tmp_path, requires_docker, team_im
     """--stack docker --backend-image IMG runs IMG as the trading-service, not the gate's stub: the run passes, says
     so, and the tests that read the stub's records skip, saying why."""
     run = run_gate(tmp_path, "--stack=docker", f"--backend-image={team_image}")
-    needs_stub = {test for test, reason in run.skip_reasons.items() if reason.startswith("needs the gate's stub")}
+    needs_stub = {
+        test.split("::")[-1].split("[")[0]
+        for test, reason in run.skip_reasons.items()
+        if reason.startswith(STUB_ONLY_REASON)
+    }
     up = next((line for line in run.output.splitlines() if line.startswith(STACK_UP)), "")
-    assert (run.exit_code, run.failed, ", the trading-service at " in up, len(needs_stub)) == (0, set(), True, 4), (
-        run.output[-3000:]
-    )
+    assert (run.exit_code, run.failed, ", the trading-service at " in up, needs_stub) == (
+        0,
+        set(),
+        True,
+        STUB_ONLY_TESTS,
+    ), run.output[-3000:]
     assert left_behind(requires_docker, run.output) == []
