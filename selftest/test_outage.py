@@ -31,6 +31,7 @@ BEFORE_SITE = Path(__file__).parent / "confs" / "outage-before.conf"
 FIVE = ("endpoint", "auth-message", "token-claims", "direct-port", "proxy-upgrade")
 # The claims the old generator got wrong, as the token-claims fault names them.
 OLD_CLAIMS = ("userId", "membershipLevel", "type", "aud", "iss")
+GIVEN_TOKEN_CASE = "test_given_token_has_the_claims_the_service_checks"
 DIRECT = "checked at the trading-service directly, because Nginx did not upgrade /ws/realtime"
 # Each pair of the five faults stands together in at least one of these runs.
 TOGETHER = [
@@ -38,9 +39,17 @@ TOGETHER = [
     ("endpoint", "direct-port", "proxy-upgrade"),
     ("auth-message", "direct-port", "proxy-upgrade"),
     ("token-claims", "direct-port", "proxy-upgrade"),
-    ("token-claims", "proxy-upgrade"),
-    ("auth-message", "direct-port"),
+    ("token-claims", "proxy-upgrade"),  # the fault a failing Nginx used to hide
 ]
+# A token with exactly one claim wrong, as a generator might write it: the claim the verdict must name.
+ONE_CLAIM_WRONG = {
+    "userId": {"userId": None, "user_id": "6"},
+    "membershipLevel": {"membershipLevel": None, "membership_level": "premium"},
+    "type": {"type": "refresh"},
+    "aud": {"aud": "trademe-frontend"},
+    "iss": {"iss": "trademe-api"},
+    "exp": {"exp": int(time.time()) - 60},
+}
 INDEX_HTML = """<!doctype html>
 <html lang="en">
   <head>
@@ -203,3 +212,26 @@ def test_gate_mutant_fails_the_outage_replay(tmp_path, mutant):
     with mutant.applied(tmp_path) as env:
         run = local_run(tmp_path, set(FIVE), env=env)
     assert problems(run, set(FIVE)), run.output[-3000:]
+
+
+@pytest.mark.parametrize("claim", ONE_CLAIM_WRONG)
+def test_a_token_with_one_claim_wrong_fails_token_claims_naming_it(tmp_path, claim):
+    """The team's token with exactly one claim wrong: token-claims FAILED naming that claim alone, exit 1; the
+    case needs no stack, so the run judges the token only."""
+    factory = TokenFactory(SECRET, load_contract())
+    token = factory.sign(factory.claims(**ONE_CLAIM_WRONG[claim]))
+    run = ws_gate(tmp_path, "--stack=local", "-k", GIVEN_TOKEN_CASE, token=token)
+    assert (run.exit_code, run.failed()) == (1, {"token-claims"}), run.output[-3000:]
+    (named,) = run.verdict["faults"]
+    assert named["cause"].count(": the token has") == 1, named["cause"]
+    assert f"{claim}: the token has" in named["cause"], named["cause"]
+
+
+def test_a_token_that_is_no_jwt_is_one_line_and_exit_2(tmp_path):
+    """Only a value that is not a JWT at all is bad input: one line naming the option, exit 2."""
+    run = ws_gate(tmp_path, "--stack=local", "-k", GIVEN_TOKEN_CASE, token="not-a-jwt")
+    assert run.exit_code == 2, run.output[-3000:]
+    message = "ws-gate: --token (WS_E2E_TOKEN) is not a JWT"
+    assert [line for line in run.output.splitlines() if message in line] != [], run.output[-3000:]
+    assert "Traceback" not in run.output, run.output[-3000:]
+    assert "not-a-jwt" not in run.output, run.output[-3000:]  # never the value given
