@@ -172,8 +172,24 @@ def problems(run: Outcome, faults: set[str]) -> list[str]:
     return found
 
 
+# What the bundle scan must name for each fault of the bundle: the string found, and the one to write.
+BUNDLE_EDITS = {
+    "endpoint": ("/api/v1/ai/ws/chat", "/ws/realtime"),
+    "auth-message": ('"authenticate"', '"auth"'),
+    "direct-port": (":8001", "window.location.origin.replace(/^http/, 'ws') + '/ws/realtime'"),
+}
+
+
 def assert_named(run: Outcome, faults: set[str]) -> None:
     assert problems(run, faults) == [], run.output[-3000:]
+    edits = {
+        (family, fault["fix"]["at"]["file"], fault["fix"]["found"], fault["fix"]["write"])
+        for fault in run.verdict["faults"]
+        if fault["fix"]["kind"] == "FrontendEdit"
+        for family in fault["families"]
+    }
+    bundle = "assets/index-0utAg3s1.js"
+    assert {(family, bundle, *BUNDLE_EDITS[family]) for family in faults & set(BUNDLE_EDITS)} <= edits, edits
     if "token-claims" in faults:
         (given,) = [fault for fault in run.verdict["faults"] if fault["cause"].startswith("the given token")]
         assert '"userId": "6"' in given["fix_summary"], given["fix_summary"]
