@@ -446,8 +446,8 @@ GATE_MUTANTS = [
     GateMutant(
         "stops-at-the-first-failing-layer",
         "fixtures/stack.py",
-        'return None if stack.backend is None else f"ws://{stack.backend}{stack.ws_path}"',
-        "return None",
+        "return stack.ws_url() if handshake.status == 101 else stack.service_ws_url()",
+        "return stack.ws_url() if handshake.status == 101 else None",
         OUTAGE,
     ),
     # A JWT with the wrong claims ends the run as bad input (exit 2), as a value that is no JWT does.
