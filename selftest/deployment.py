@@ -20,8 +20,17 @@ SECRET = secrets.token_urlsafe(48)
 def deployment(
     workdir: Path, site_file: Path, service_argv: list[str], env: dict[str, str], contract: Contract | None = None
 ) -> Iterator[str]:
-    """Yield the deployment's ws:// URL. The service gets SECRET, a free port, the contract (default: the
-    default contract) and a 1 s auth timeout."""
+    """Yield the deployment's ws:// URL (deployed_service's)."""
+    with deployed_service(workdir, site_file, service_argv, env, contract) as (url, _):
+        yield url
+
+
+@contextmanager
+def deployed_service(
+    workdir: Path, site_file: Path, service_argv: list[str], env: dict[str, str], contract: Contract | None = None
+) -> Iterator[tuple[str, str]]:
+    """Yield the deployment's ws:// URL and the trading-service's HOST:PORT. The service gets SECRET, a free
+    port, the contract (default: the default contract) and a 1 s auth timeout."""
     contract = replace(contract or load_contract(), auth_timeout=1)
     service_env = {
         "JWT_SECRET": SECRET,
@@ -38,4 +47,4 @@ def deployment(
         running_service(service_argv, service_env, workdir / "service.log", "the trading-service") as backend,
         running_nginx(machine_nginx(), prefix, served, backend, contract.trading_address) as (proxy, _),
     ):
-        yield f"ws://{proxy}"
+        yield f"ws://{proxy}", backend

@@ -410,3 +410,55 @@ STARLETTE_PINGING = Case(
 )
 
 CASES = [*MUTANTS, DEFAULT_STACK, *VARIANTS, STARLETTE, STARLETTE_PINGING, NODE]
+
+
+# The checkout the gate runs from; a gate mutant runs from a copy of it.
+CHECKOUT = Path(__file__).resolve().parent.parent
+NOT_COPIED = shutil.ignore_patterns(".venv", ".git", "reports", "node_modules", "__pycache__", ".ruff_cache")
+
+
+@dataclass(frozen=True)
+class GateMutant:
+    """A fault put into the gate itself: one edit of its own source, in a copy of the checkout. The self-test
+    named for it must fail when the gate runs from that copy."""
+
+    id: str
+    file: str  # relative to the checkout
+    found: str
+    write: str
+    catcher: str
+
+    @contextmanager
+    def applied(self, workdir: Path) -> Iterator[dict[str, str]]:
+        """The copy with the edit made: the environment under which `ws-gate` runs it."""
+        copy = workdir / "gate"
+        shutil.copytree(CHECKOUT, copy, ignore=NOT_COPIED)
+        source = copy / self.file
+        text = source.read_text()
+        assert text.count(self.found) == 1, f"{self.id}: {self.found!r} is not once in {self.file}"
+        source.write_text(text.replace(self.found, self.write))
+        yield {"PYTHONPATH": str(copy)}
+
+
+OUTAGE = "selftest/test_outage.py"
+GATE_MUTANTS = [
+    # When the handshake through Nginx fails, the service-side families skip instead of dialling the service.
+    GateMutant(
+        "stops-at-the-first-failing-layer",
+        "fixtures/stack.py",
+        "return stack.ws_url() if handshake.status == 101 else stack.service_ws_url()",
+        "return stack.ws_url() if handshake.status == 101 else None",
+        OUTAGE,
+    ),
+    # A JWT with the wrong claims ends the run as bad input (exit 2), as a value that is no JWT does.
+    GateMutant(
+        "wrong-claims-jwt-is-bad-input",
+        "ws_gate/client/tokens.py",
+        "        # The identity the valid token authenticates as",
+        "        if self.judgement is not None and not self.judgement.accepted:\n"
+        "            from ws_gate.errors import GateSetupError\n"
+        "            raise GateSetupError(f'{GIVEN} has no numeric userId claim to authenticate as')\n"
+        "        # The identity the valid token authenticates as",
+        OUTAGE,
+    ),
+]

@@ -53,9 +53,9 @@ TOKEN_ELSEWHERE = {
 
 
 @pytest.mark.parametrize("fragment", FRAGMENTINGS)
-async def test_fragmented_auth_message_authenticates(exchange, ws_url, mint, contract, fragment):
+async def test_fragmented_auth_message_authenticates(exchange, service_url, mint, contract, fragment):
     """An auth message sent as one message in several fragments is reassembled and authenticates."""
-    ex = await exchange(ws_url, fragment(auth_message(contract, mint())), until=(contract.auth_success_type,))
+    ex = await exchange(service_url, fragment(auth_message(contract, mint())), until=(contract.auth_success_type,))
     if ex.types != [contract.auth_success_type]:
         raise exchange_fault(
             "auth-message",
@@ -66,10 +66,10 @@ async def test_fragmented_auth_message_authenticates(exchange, ws_url, mint, con
 
 
 @parametrize_from_contract(("message", "answer"), session_messages)
-async def test_authenticated_session_answers_and_stays_open(exchange, ws_url, mint, contract, message, answer):
+async def test_authenticated_session_answers_and_stays_open(exchange, service_url, mint, contract, message, answer):
     """On an authenticated session a message gets its answer, an error frame if it is bad, and the session
     stays open: a ping after it is answered."""
-    ex = await exchange(ws_url, auth_message(contract, mint()), message, PING, max_frames=3)
+    ex = await exchange(service_url, auth_message(contract, mint()), message, PING, max_frames=3)
     if (ex.types, ex.close_code) != (
         [contract.auth_success_type, answer, contract.after_auth_types["ping"]],
         None,
@@ -84,11 +84,11 @@ async def test_authenticated_session_answers_and_stays_open(exchange, ws_url, mi
 
 
 @pytest.mark.parametrize("second", SECOND_TOKENS)
-async def test_second_auth_is_refused_and_the_user_stays(exchange, ws_url, mint, contract, second):
+async def test_second_auth_is_refused_and_the_user_stays(exchange, service_url, mint, contract, second):
     """A second auth message, even with another user's valid token, gets an error frame, never a second
     auth_success: the session stays open as the user it authenticated first."""
     first, again = auth_message(contract, mint()), auth_message(contract, mint(second))
-    ex = await exchange(ws_url, first, again, PING, max_frames=3)
+    ex = await exchange(service_url, first, again, PING, max_frames=3)
     user = ex.frames[0].get("user_id") if ex.frames and isinstance(ex.frames[0], dict) else None
     expected_types = [contract.auth_success_type, contract.error_type, contract.after_auth_types["ping"]]
     if (ex.types, user, ex.close_code) != (expected_types, int(mint.user_id), None):
@@ -101,13 +101,13 @@ async def test_second_auth_is_refused_and_the_user_stays(exchange, ws_url, mint,
 
 
 async def _token_elsewhere(probe: Probe) -> dict[str, Exchange]:
-    tries = {place: put(probe.ws_url, probe.mint()) for place, put in TOKEN_ELSEWHERE.items()}
+    tries = {place: put(probe.service_url, probe.mint()) for place, put in TOKEN_ELSEWHERE.items()}
     done = await asyncio.gather(*(probe.exchange(url, headers=h, wait=probe.auth_wait) for url, h in tries.values()))
     return dict(zip(tries, done, strict=True))
 
 
 @starts_early(_token_elsewhere)
-def test_token_outside_the_auth_message_authenticates_nobody(ws_url, early_outcome, contract, gate_options):
+def test_token_outside_the_auth_message_authenticates_nobody(service_url, early_outcome, contract, gate_options):
     """A token in the query string, an Authorization header or a cookie, with no auth message, authenticates
     nobody: each connection is closed by the auth timeout with an error frame and 4001."""
     exchanges = early_outcome

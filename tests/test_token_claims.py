@@ -4,9 +4,11 @@ import pytest
 
 from fixtures.options import parametrize_from_contract
 from fixtures.overlap import Probe, starts_early
+from ws_gate.client.tokens import GIVEN
 from ws_gate.client.wsclient import Exchange
 from ws_gate.contract import auth_message
 from ws_gate.diagnosis import exchange_fault
+from ws_gate.faults import fault
 
 pytestmark = pytest.mark.fault("token-claims")
 
@@ -70,11 +72,27 @@ def _snake_case_fix(contract) -> str:
     )
 
 
+def test_given_token_has_the_claims_the_service_checks(mint):
+    """The team's token (--token), judged claim by claim without a stack, so whatever Nginx does: each claim the
+    service would refuse is named, with the payload its generator must write."""
+    if mint.judgement is None:
+        pytest.skip(f"not run: no {GIVEN} given; the gate's own tokens are judged at the service")
+    if mint.given_is_wrong:
+        *claims, payload = mint.judgement.lines()
+        raise fault(
+            "token-claims",
+            f"the given token would be refused by the trading-service: {'; '.join(claims)}",
+            f"make the token generator write {payload.removeprefix('the generator must write: ')}",
+            sent=[f"{GIVEN}, decoded without trusting it"],
+            got="; ".join(claims),
+        )
+
+
 @pytest.mark.valid_path
-async def test_valid_token_authenticates_with_its_user_id(exchange, ws_url, mint, contract):
+async def test_valid_token_authenticates_with_its_user_id(exchange, service_url, mint, contract):
     """The user-service's token (--token's, or one the gate mints) gives auth_success carrying its userId as an
     integer user_id."""
-    ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
+    ex = await exchange(service_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     success = ex.frames[0] if ex.types == [contract.auth_success_type] else {}
     if success.get("user_id") != int(mint.user_id):
         raise exchange_fault(
@@ -87,11 +105,11 @@ async def test_valid_token_authenticates_with_its_user_id(exchange, ws_url, mint
         )
 
 
-async def test_snake_case_claims_follow_the_contract_policy(exchange, ws_url, mint, contract):
+async def test_snake_case_claims_follow_the_contract_policy(exchange, service_url, mint, contract):
     """Legacy snake_case claims (user_id, membership_level) get an error frame, then 4003, under the contract's
     default policy (snake_case_claims = "reject"); under "accept" they authenticate."""
     token = mint("snake-case-claims")
-    ex = await exchange(ws_url, auth_message(contract, token), until=(contract.auth_success_type,))
+    ex = await exchange(service_url, auth_message(contract, token), until=(contract.auth_success_type,))
     policy = contract.snake_case_claims
     expected = {
         "reject": (([contract.error_type], contract.close_bad_token), _snake_case_fix(contract)),
@@ -107,12 +125,14 @@ async def test_snake_case_claims_follow_the_contract_policy(exchange, ws_url, mi
 async def _defective_token(probe: Probe, defect: str, fix: str) -> Exchange:
     contract, token = probe.contract, probe.mint(defect)
     async with probe.few_at_a_time:
-        return await probe.exchange(probe.ws_url, auth_message(contract, token), until=(contract.auth_success_type,))
+        return await probe.exchange(
+            probe.service_url, auth_message(contract, token), until=(contract.auth_success_type,)
+        )
 
 
 @starts_early(_defective_token)  # a service that answers but never closes makes each of them wait for a close
 @parametrize_from_contract(("defect", "fix"), defective_tokens)
-def test_defective_token_is_refused_with_4003(ws_url, early_outcome, contract, defect, fix):
+def test_defective_token_is_refused_with_4003(service_url, early_outcome, contract, defect, fix):
     """A token that breaks one rule of the contract gets an error frame, then close 4003."""
     ex = early_outcome
     if (ex.types, ex.close_code) != ([contract.error_type], contract.close_bad_token):

@@ -79,9 +79,9 @@ OVERSIZED_MESSAGES = [
 
 
 @pytest.mark.parametrize("raw", INVALID_UTF8)
-async def test_invalid_utf8_text_is_closed_with_1007(exchange, ws_url, raw):
+async def test_invalid_utf8_text_is_closed_with_1007(exchange, service_url, raw):
     """A text frame that is not UTF-8 closes the connection with 1007 and nothing else."""
-    ex = await exchange(ws_url, InvalidUtf8(raw), create_connection=RawTextConnection)
+    ex = await exchange(service_url, InvalidUtf8(raw), create_connection=RawTextConnection)
     if (ex.types, ex.close_code) != ([], INVALID_DATA):
         raise exchange_fault(
             "security",
@@ -93,10 +93,10 @@ async def test_invalid_utf8_text_is_closed_with_1007(exchange, ws_url, raw):
 
 @CONTRACT_LIMIT
 @pytest.mark.parametrize("message_over", OVERSIZED_MESSAGES)
-async def test_message_over_the_size_limit_is_closed_with_1009(exchange, ws_url, contract, message_over):
+async def test_message_over_the_size_limit_is_closed_with_1009(exchange, service_url, contract, message_over):
     """A message one byte over the contract's limit, whole or in fragments, closes the connection with 1009."""
     limit = contract.max_message_bytes
-    ex = await exchange(ws_url, message_over(limit))
+    ex = await exchange(service_url, message_over(limit))
     if (ex.types, ex.close_code) != ([], MESSAGE_TOO_BIG):
         raise exchange_fault(
             "security",
@@ -108,10 +108,10 @@ async def test_message_over_the_size_limit_is_closed_with_1009(exchange, ws_url,
 
 
 @CONTRACT_LIMIT
-async def test_message_at_the_size_limit_is_answered(exchange, ws_url, mint, contract):
+async def test_message_at_the_size_limit_is_answered(exchange, service_url, mint, contract):
     """A message of exactly the contract's size limit is taken and answered."""
     limit = contract.max_message_bytes
-    ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(limit), max_frames=2)
+    ex = await exchange(service_url, auth_message(contract, mint()), subscribe_of(limit), max_frames=2)
     if (ex.types, ex.close_code) != ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None):
         raise exchange_fault(
             "security",
@@ -121,11 +121,11 @@ async def test_message_at_the_size_limit_is_answered(exchange, ws_url, mint, con
         )
 
 
-async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_url, mint, contract, request):
+async def test_message_size_is_reported_without_a_contract_limit(exchange, service_url, mint, contract, request):
     """A 64 KiB message is answered; without max_message_bytes in the contract, what the service does with
     16 MiB + 1 byte (a 1009 close, an answer) is reported as a finding, never failed."""
     answered_bytes = min(64 * 1024, contract.max_message_bytes or 64 * 1024)  # a message every service takes
-    ex = await exchange(ws_url, auth_message(contract, mint()), subscribe_of(answered_bytes), max_frames=2)
+    ex = await exchange(service_url, auth_message(contract, mint()), subscribe_of(answered_bytes), max_frames=2)
     if (ex.types, ex.close_code) != ([contract.auth_success_type, contract.after_auth_types["subscribe"]], None):
         raise exchange_fault(
             "security",
@@ -134,7 +134,7 @@ async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_ur
             "take messages of at least 64 KiB (uvicorn --ws-max-size, websockets max_size)",
         )
     if contract.max_message_bytes is None:
-        probe = await exchange(ws_url, auth_message(contract, mint()), ping_of(PROBE_BYTES), max_frames=2)
+        probe = await exchange(service_url, auth_message(contract, mint()), ping_of(PROBE_BYTES), max_frames=2)
         answered = probe.types == [contract.auth_success_type, contract.after_auth_types["ping"]]
         outcome = "answered" if answered else f"not answered ({probe.got()})"
         finding = f"a message of 16 MiB + 1 byte: {outcome}; {LIMIT_FIX}"
@@ -142,13 +142,13 @@ async def test_message_size_is_reported_without_a_contract_limit(exchange, ws_ur
 
 
 async def _crowd_then_client(probe: Probe) -> tuple[list[Exchange], Exchange]:
-    crowd = [asyncio.create_task(probe.exchange(probe.ws_url, wait=probe.auth_wait)) for _ in range(CROWD)]
-    client = await probe.exchange(probe.ws_url, auth_message(probe.contract, probe.mint()), PING, max_frames=2)
+    crowd = [asyncio.create_task(probe.exchange(probe.service_url, wait=probe.auth_wait)) for _ in range(CROWD)]
+    client = await probe.exchange(probe.service_url, auth_message(probe.contract, probe.mint()), PING, max_frames=2)
     return await asyncio.gather(*crowd), client
 
 
 @starts_early(_crowd_then_client)
-def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(ws_url, early_outcome, contract, gate_options):
+def test_unauthenticated_crowd_is_closed_while_a_client_gets_in(service_url, early_outcome, contract, gate_options):
     """50 connections that never authenticate are each closed by the auth timeout with 4001, and a real
     client opened after them authenticates and is answered before the first of them is closed."""
     closed, client = early_outcome

@@ -18,7 +18,7 @@ from playwright import async_api
 from ws_gate.bundle import Finding, origin_url
 from ws_gate.client.wsclient import Exchange, describe
 from ws_gate.contract import Contract
-from ws_gate.faults import Fault, Instruction, Report, Where
+from ws_gate.faults import Fault, FrontendEdit, Instruction, Report, Where
 from ws_gate.stacks.model import Stack
 from ws_gate.timeouts import LONG, SHORT
 
@@ -78,7 +78,9 @@ def findings_fault(family: str, findings: list[Finding], dist: Path, notes: tupl
             family,
             f"the built frontend in {dist} breaks the WebSocket contract: {finding.problem}"
             + ("".join(f"; {note}" for note in notes) if index == 0 else ""),
-            Instruction(finding.fix),
+            FrontendEdit(Where(finding.file, offset=finding.offset), finding.found, finding.write)
+            if finding.found
+            else Instruction(finding.fix),
             got=finding.excerpt,
             where=Where(finding.file, offset=finding.offset),
         )
