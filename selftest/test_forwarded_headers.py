@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from selftest.gate_run import run_gate
+from selftest.mutants import Case
 from selftest.test_nginx_lint import SITES, lint
 from ws_gate.contract import HEADER_ADVICE
 from ws_gate.nginx.lint import ADVICE, FAILURE, format_findings
@@ -82,6 +83,19 @@ def test_a_host_outside_allowed_hosts_fails_naming_both_sides(tmp_path):
     message = run.output.split("test_upgrade_answers_101_with_a_valid_accept", 2)[-1]
     assert (run.exit_code, UPGRADE_TEST in run.failed) == (1, True), run.output[-3000:]
     assert all(part in message for part in ("proxy_set_header Host $host;", f"{site}:12", "ALLOWED_HOSTS")), message
+
+
+def test_a_real_service_refusing_the_host_is_named_whatever_the_contract_says(tmp_path):
+    """Starlette's TrustedHostMiddleware behind the gate, under the default contract (no allowed_hosts): its
+    400 "Invalid host header" at the handshake names the site file's Host line and ALLOWED_HOSTS."""
+    site = SITES / "host-from-the-page.conf"
+    service_env = {"ALLOWED_HOSTS": "localhost,127.0.0.1"}
+    case = Case("host-refused", "setting", UPGRADE_TEST, conf=site, options=(f"--origin={SITE_ORIGIN}",),
+                backend="starlette", service_env=service_env)  # fmt: skip
+    run = case.run(tmp_path)
+    message = run.output.split("test_upgrade_answers_101_with_a_valid_accept", 2)[-1]
+    assert (run.exit_code, UPGRADE_TEST in run.failed) == (1, True), run.output[-3000:]
+    assert all(part in message for part in ("Host $host;", f"{site}:12", "ALLOWED_HOSTS")), message
 
 
 def test_without_the_host_line_the_allowed_hosts_pass(tmp_path):
