@@ -146,3 +146,13 @@ def test_the_handshake_wins_over_a_static_finding_it_contradicts(tmp_path):
     run = run_gate(tmp_path, f"--nginx-conf={site}")
     contradicted = [line for line in run.output.splitlines() if "information: " in line and "got 101" in line]
     assert (run.exit_code, len(contradicted)) == (0, 2), run.output[-3000:]
+
+
+def test_the_location_the_gate_writes_leaves_out_a_refused_host(tmp_path):
+    """The whole location offered to a site without one forwards the advised headers, but not a Host the service
+    would refuse."""
+    site = tmp_path / "site.conf"
+    site.write_text("server {\n    listen 80;\n    server_name trade.example.com;\n}\n")
+    fix = lint(site, allowed_hosts=("localhost", "127.0.0.1"))[0].fix
+    assert ("proxy_set_header Host" in fix, "proxy_set_header X-Forwarded-For" in fix) == (False, True), fix
+    assert "proxy_set_header Host $host;" in lint(site)[0].fix
