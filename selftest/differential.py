@@ -55,7 +55,7 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     options = GateOptions.local_stub(site_file, contract, prefix)
     site, server = options.site.site, options.site.server
     check = SiteCheck.of(options.site, contract, contract.trading_address, options.nginx_version)
-    findings = lint_site(replace(check, rules=replace(check.rules, forwarded_headers=())))
+    findings = lint_site(replace(check, rules=replace(check.rules, required_headers=())))
     failed = {finding.rule for finding in findings if finding.severity == FAILURE}
     comparison = Comparison(site_file, {aspect: not (rules & failed) for aspect, rules in ASPECTS.items()})
     chain = find_location_chain(server, contract.ws_path) or []

@@ -288,6 +288,8 @@ MUTANTS = [
     ),
     # Host $host sends the page's host, which the service in production mode does not list.
     Case("host-not-in-allowed-hosts", "setting", UPGRADE, options=(PRODUCTION_HOSTS, f"--origin={SITE_ORIGIN}")),
+    # `location /ws/realtime/`: nginx answers /ws/realtime with a 301 a browser's WebSocket does not follow.
+    Case("trailing-slash-location", "site", UPGRADE, conf=SITES / "trailing-slash-location.conf"),
     site("read-timeout-60s", replaced("proxy_read_timeout", "60s"), IDLE),
     # Only the send timeout set: the read timeout is nginx's 60 s, and nothing else keeps an idle session.
     site("send-timeout-only", without("proxy_read_timeout"), IDLE),
@@ -349,6 +351,9 @@ VARIANTS = [
     Case("connection-upgrade-map", "variant", None, conf=CONFS / "map-idiom.conf"),
     Case("named-upstream-with-keepalive", "variant", None, conf=CONFS / "named-upstream.conf"),
     Case("exact-match-location", "variant", None, conf=CONFS / "exact-location.conf"),
+    # ASP.NET Core SignalR's map of the client's Connection header, which a browser sends as Upgrade.
+    Case("signalr-connection-map", "variant", None, conf=SITES / "signalr-connection-map.conf"),
+    Case("bare-location-nested-in-location-slash", "variant", None, conf=SITES / "bare-nested-location.conf"),
     Case("longer-timeouts", "variant", None, conf=CONFS / "long-timeouts.conf"),
     Case("no-proxy-buffering-line", "variant", None, edit=in_location(without("proxy_buffering"))),
     # The trading-service's WebSocket reads none of the forwarding headers: without them the gate only advises.

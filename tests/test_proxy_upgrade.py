@@ -54,7 +54,7 @@ def forwarded_headers(contract) -> list:
             FORWARDING_LINES.get(header.lower()) or snippets.forwarded_header(header),
             id=header.lower(),
         )
-        for header in dict.fromkeys(["Upgrade", "Connection", *contract.forwarded_headers])
+        for header in dict.fromkeys(["Upgrade", "Connection", *contract.required_headers])
     ]
 
 
@@ -96,7 +96,7 @@ async def test_backend_receives_the_forwarded_header(
     exchange, stack, ws_url, mint, contract, requires_stub, header, accepted, fix
 ):
     """The trading-service sees each header Nginx must forward (the upgrade's, and those the contract's
-    forwarded_headers names), with the client's values."""
+    required_headers names), with the client's values; the advised ones are the static check's advice."""
     ex = await exchange(ws_url, auth_message(contract, mint()), until=(contract.auth_success_type,))
     seen = {name.lower(): value for name, value in stack.handshakes(ex.probe)[-1]["headers"]}
     scheme = "https" if stack.secure else "http"

@@ -64,7 +64,7 @@ def evaluate_map(stmt: dict, request: BrowserRequest, maps: Mapping[str, dict]) 
     case-insensitively among the exact keys (and, with `hostnames`, the wildcard ones), then tried against the
     regexes in the order written (`~` case-sensitive, `~*` not; none for an empty source), else `default`
     (empty without one). The value's variables are replaced by their values. None: unknown."""
-    source = _interpolate(stmt["args"][0], request, maps)
+    source = interpolate(stmt["args"][0], request, maps)
     if source is None:
         return None
     # `hostnames` and `volatile` alone on their line are flags, not keys.
@@ -85,7 +85,7 @@ def evaluate_map(stmt: dict, request: BrowserRequest, maps: Mapping[str, dict]) 
     chosen = chosen or default
     if chosen is None:
         return ""
-    return _interpolate(chosen["args"][0], request, maps)
+    return interpolate(chosen["args"][0], request, maps)
 
 
 def _map_regex_matches(entry: dict, source: str) -> bool:
@@ -114,7 +114,7 @@ def _wildcard_match(exact: Mapping[str, dict], host: str) -> dict | None:
     return None
 
 
-def _interpolate(text: str, request: BrowserRequest, maps: Mapping[str, dict]) -> str | None:
+def interpolate(text: str, request: BrowserRequest, maps: Mapping[str, dict]) -> str | None:
     """`text` with each $name or ${name} replaced by its value; None when one is unknown."""
     parts, end = [], 0
     for variable in VARIABLE.finditer(text):

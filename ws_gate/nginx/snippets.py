@@ -40,6 +40,17 @@ def forwarded_header(name: str) -> str:
     return f"proxy_set_header {name} {FORWARDED_VALUES.get(name.lower(), own)};"
 
 
+def host_header(value: str) -> str:
+    """The Host line that sends the trading-service `value` (a name it allows, or nginx's variable)."""
+    return f"proxy_set_header Host {value};"
+
+
+def location(match: str, body: list[str]) -> list[str]:
+    """A location for `match` holding `body` (lines already indented), as a site writes it: the trailing-slash
+    location written without its slash, so nginx answers the path itself instead of redirecting it."""
+    return [f"location {match} {{", *body, "}"]
+
+
 def read_timeout(seconds: float) -> str:
     return f"proxy_read_timeout {math.ceil(seconds):g}s;"
 

@@ -59,6 +59,22 @@ FORWARDED_PROTO_SCHEME = Rule(
     FAILURE,
     "X-Forwarded-Proto is the scheme the client used",
 )
+HOST_ALLOWED = Rule(
+    "host-allowed",
+    "proxy-upgrade",
+    FAILURE,
+    "the Host that reaches the trading-service is one of its allowed_hosts (its ALLOWED_HOSTS)",
+)
+NO_SLASH_REDIRECT = Rule(
+    "no-trailing-slash-redirect",
+    "endpoint",
+    FAILURE,
+    "no prefix location named the WebSocket path with a trailing slash makes nginx answer the path with a 301",
+    carries_upgrade=True,
+)
+ADVISED_HEADER = Rule(
+    "advised-header", "proxy-upgrade", ADVICE, "the headers worth forwarding that the service does not require"
+)
 BUFFERING = Rule("buffering", "proxy-upgrade", ADVICE, "proxy_buffering off, for streamed fallbacks")
 CONNECT_TIMEOUT = Rule(
     "connect-timeout", "proxy-upgrade", ADVICE, "a proxy_connect_timeout a browser's handshake can wait out"
@@ -74,22 +90,26 @@ RULES = {
         PATH_KEPT,
         IDLE,
         FORWARDED_PROTO_SCHEME,
+        HOST_ALLOWED,
+        NO_SLASH_REDIRECT,
+        ADVISED_HEADER,
         BUFFERING,
         CONNECT_TIMEOUT,
     )
 }
 
 
-def forwarded_header(name: str) -> Rule:
-    """The rule for a header the contract's service reads (forwarded_headers): Nginx sends it with its value."""
+def required_header(name: str) -> Rule:
+    """The rule for a header the contract's service needs for its WebSocket (required_headers): Nginx sends it
+    with its value."""
     return Rule(f"{name.lower()}-header", "proxy-upgrade", FAILURE, f"the {name} header forwarded")
 
 
-def rules_for(forwarded_headers: Sequence[str]) -> list[Rule]:
-    """Every rule the check runs for a service that reads `forwarded_headers`."""
-    return [*RULES.values(), *(forwarded_header(name) for name in forwarded_headers)]
+def rules_for(required_headers: Sequence[str]) -> list[Rule]:
+    """Every rule the check runs for a service that needs `required_headers`."""
+    return [*RULES.values(), *(required_header(name) for name in required_headers)]
 
 
 def rule_named(rule_id: str) -> Rule:
-    """The rule of a finding: from the table, else a forwarded header's."""
-    return RULES.get(rule_id) or forwarded_header(rule_id.removesuffix("-header"))
+    """The rule of a finding: from the table, else a required header's."""
+    return RULES.get(rule_id) or required_header(rule_id.removesuffix("-header"))
