@@ -132,6 +132,22 @@ def working_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
+def sarif_fixes_applied(folder: Path) -> dict[str, str]:
+    """Each file the SARIF log's fixes change, as their replacements leave it."""
+    changes: dict[str, list[dict]] = {}
+    for result in json.loads((folder / "reports" / "ws-gate.sarif").read_text())["runs"][0]["results"]:
+        for change in (change for fix in result.get("fixes", []) for change in fix["artifactChanges"]):
+            changes.setdefault(change["artifactLocation"]["uri"], []).extend(change["replacements"])
+    applied = {}
+    for name, replacements in changes.items():
+        text = (folder / name).read_text()
+        for replacement in sorted(replacements, key=lambda r: r["deletedRegion"]["charOffset"], reverse=True):
+            start, length = replacement["deletedRegion"]["charOffset"], replacement["deletedRegion"]["charLength"]
+            text = text[:start] + replacement["insertedContent"]["text"] + text[start + length :]
+        applied[name] = text
+    return applied
+
+
 def accepted(command: list[str], cwd: Path) -> str:
     """ "" when `command` (applying the patch from the working folder) succeeds, else what it said."""
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=30)
@@ -143,7 +159,8 @@ def accepted(command: list[str], cwd: Path) -> str:
 def test_site_patch_applies_and_the_patched_file_passes(tmp_path, files, options, patched, line):
     """The patch names the file at fault relative to the working folder, writes the line the fix needs, applies
     with `git apply --check` and `patch -p1 --dry-run`, and the gate then passes the Nginx families; the verdict
-    and every site-file fault say what the gate's own run of the patch showed."""
+    and every site-file fault say what the gate's own run of the patch showed, and the SARIF log's fixes make
+    the same change."""
     folder = working_folder(tmp_path, files)
     code, verdict, output = ws_gate(folder, NGINX_FAMILIES, *options)
     diff = (folder / "reports" / "site.patch").read_text()
@@ -159,7 +176,9 @@ def test_site_patch_applies_and_the_patched_file_passes(tmp_path, files, options
     assert said in (folder / "reports" / "summary.md").read_text()
     assert accepted(["git", "apply", "--check", "reports/site.patch"], folder) == "", diff
     assert accepted(["patch", "-p1", "--dry-run", "-i", "reports/site.patch"], folder) == "", diff
+    fixed_by_sarif = sarif_fixes_applied(folder)
     assert accepted(["patch", "-p1", "-i", "reports/site.patch"], folder) == ""
+    assert fixed_by_sarif == {name: (folder / name).read_text() for name in fixed_by_sarif} != {}, fixed_by_sarif
     code, verdict, output = ws_gate(folder, NGINX_FAMILIES, *options)
     statuses = {family: verdict["families"][family]["status"] for family in ("proxy-upgrade", "endpoint")}
     assert (code, statuses) == (0, {"proxy-upgrade": "passed", "endpoint": "passed"}), output[-3000:]

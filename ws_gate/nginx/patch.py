@@ -90,6 +90,22 @@ def edited(text: str, edits: Sequence[SiteEdit]) -> str:
     return "\n".join(out) + ("\n" if text.endswith("\n") or not text else "")
 
 
+def replacements(edit: SiteEdit) -> list[tuple[int, int, str]]:
+    """The edit as replacements of its file's text, as SARIF's fixes hold them: (character offset, characters
+    deleted, text inserted), from the lines the edit changes."""
+    before = Path(edit.at.file).read_text()
+    old, new = before.splitlines(keepends=True), edited(before, [edit]).splitlines(keepends=True)
+    starts = [0]
+    for line in old:
+        starts.append(starts[-1] + len(line))
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        (starts[i1], starts[i2] - starts[i1], "".join(new[j1:j2]))
+        for kind, i1, i2, j1, j2 in matcher.get_opcodes()
+        if kind != "equal"
+    ]
+
+
 def _directive(line: str) -> str:
     words = line.split()
     return words[0] if words else ""
