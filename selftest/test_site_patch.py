@@ -263,13 +263,13 @@ def test_gate_mutant_is_caught(tmp_path, monkeypatch, target, mutant):
             SiteEdit(
                 Where("f", 2), ("location /ws/realtime {", "    proxy_pass http://a;", "}"), "location ... { ... }"
             ),
-            "server {\n  location /ws/realtime {\n      proxy_pass http://a;\n  }\n}\n",
+            "server {\n  location /ws/realtime {\n    proxy_pass http://a;\n  }\n}\n",
             id="replaces-the-whole-block",
         ),
         pytest.param(
             "server {\n\tlisten 80;\n}\n",
             SiteEdit(Where("f", 1), ("location /ws/ {", "    proxy_pass http://a;", "}")),
-            "server {\n\tlocation /ws/ {\n\t    proxy_pass http://a;\n\t}\n\tlisten 80;\n}\n",
+            "server {\n\tlocation /ws/ {\n\t\tproxy_pass http://a;\n\t}\n\tlisten 80;\n}\n",
             id="into-the-server-with-its-indent",
         ),
     ],

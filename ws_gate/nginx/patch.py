@@ -66,22 +66,21 @@ def edited(text: str, edits: Sequence[SiteEdit]) -> str:
     dropped: set[int] = set()
     for edit in edits:
         index = (edit.at.line or 1) - 1
-        indent = _indent(lines[index])
+        indent, unit = _indent(lines[index]), _unit(lines, index)
+        write = [_reindented(line, unit) for line in edit.write]
         if edit.replaces.endswith("{ ... }"):  # a whole block
             end = _block_end(lines, index)
             dropped.update(range(index, end + 1))
-            replaced[index] = [indent + line for line in edit.write]
+            replaced[index] = [indent + line for line in write]
         elif edit.replaces:
             dropped.add(index)
-            replaced[index] = [_replace_directive(lines[index], edit.replaces, edit.write)] if edit.write else []
-        elif _directive(edit.write[0]) == "location" and _directive(lines[index]) == "location":
-            before.setdefault(index, []).extend([*(indent + line for line in edit.write), ""])
+            replaced[index] = [_replace_directive(lines[index], edit.replaces, write)] if write else []
+        elif _directive(write[0]) == "location" and _directive(lines[index]) == "location":
+            before.setdefault(index, []).extend([*(indent + line for line in write), ""])
         elif lines[index].rstrip().endswith("{"):
-            inner = _indent(lines[index + 1]) if index + 1 < len(lines) and lines[index + 1].strip() else ""
-            inner = inner if len(inner) > len(indent) else indent + INDENT
-            after.setdefault(index, []).extend(inner + line for line in edit.write)
+            after.setdefault(index, []).extend(indent + unit + line for line in write)
         else:
-            after.setdefault(index, []).extend(indent + line for line in edit.write)
+            after.setdefault(index, []).extend(indent + line for line in write)
     out = []
     for index, line in enumerate(lines):
         out += before.get(index, [])
@@ -113,6 +112,22 @@ def _directive(line: str) -> str:
 
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
+
+
+def _unit(lines: list[str], index: int) -> str:
+    """The file's indent step, as the block opened near `index` shows it (else four spaces)."""
+    for start in range(index, len(lines) - 1):
+        if lines[start].rstrip().endswith("{") and lines[start + 1].strip():
+            outer, inner = _indent(lines[start]), _indent(lines[start + 1])
+            if inner.startswith(outer) and len(inner) > len(outer):
+                return inner[len(outer) :]
+    return INDENT
+
+
+def _reindented(line: str, unit: str) -> str:
+    """A line the snippets indent by four spaces a level, indented by the file's own step."""
+    levels = (len(line) - len(line.lstrip(" "))) // len(INDENT)
+    return unit * levels + line[levels * len(INDENT) :]
 
 
 def _block_end(lines: list[str], start: int) -> int:
