@@ -34,8 +34,8 @@ class SitePatch:
     files: dict[Path, tuple[str, str]]
 
     def diff(self, root: Path) -> str:
-        """The unified diff, its paths relative to `root` (absolute for a file outside it) behind a/ and b/, so
-        that `git apply` and `patch -p1` from `root` accept it."""
+        """The unified diff, its paths relative to `root` (to `/` for a file outside it) behind a/ and b/, so
+        that `git apply` and `patch -p1` from `root` (from `/`) accept it."""
         chunks = []
         for path, (before, after) in self.files.items():
             name = _relative(path, root)
