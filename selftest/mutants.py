@@ -27,6 +27,7 @@ import pytest
 from selftest.gate_run import GateRun, run_gate
 from ws_gate.contract import load_contract
 from ws_gate.layout import DEFAULT_SITE
+from ws_gate.nginx import patch
 from ws_gate.nginx.runtime import installed_prefix
 from ws_gate.nginx.site import Server, Site, find_location_chain, load_site, reached_server
 from ws_gate.stacks.local_stack import running_service
@@ -467,3 +468,13 @@ GATE_MUTANTS = [
         OUTAGE,
     ),
 ]
+def _verify_without_running(site_patch, gate, contract, run=None) -> patch.Verification:
+    return patch.Verification(True, "the patch makes proxy-upgrade and endpoint pass on nginx (not run)", 0.0)
+
+
+# Mutants of the gate's library, in process: one function of ws_gate replaced, which the self-test named for it must
+# catch (selftest/test_site_patch.py::test_gate_mutant_is_caught).
+LIBRARY_MUTANTS = {
+    # A site-file patch offered as the fix without the run on the real Nginx that verifies it.
+    "patch-offered-unverified": ((patch, "verify"), _verify_without_running),
+}

@@ -34,6 +34,15 @@ BUILT_BUNDLES = [
     ),
     pytest.param("fixed-port", {("fixed-host", "assets/index-a91Kd0Qs.js")}, id="localhost-8001-of-the-outage"),
     pytest.param("no-websocket", {("no-websocket", ".")}, id="no-websocket-at-all"),
+    pytest.param(
+        "outage-mapped",
+        {
+            ("wrong-endpoint", "assets/index-Mp4ed0ut.js"),
+            ("wrong-auth-type", "assets/index-Mp4ed0ut.js"),
+            ("fixed-port", "assets/index-Mp4ed0ut.js"),
+        },
+        id="outage-with-its-own-source-map",
+    ),
 ]
 
 GOOD = 'const o=location.origin.replace(/^http/,"ws");'
@@ -136,6 +145,22 @@ def test_finding_locates_its_excerpt_by_byte_offset(tmp_path):
     [finding] = scan_bundle(tmp_path, DEFAULT_CONTRACT)
     assert code.encode()[finding.offset :].startswith(b"/api/v1/ai/ws/chat"), finding
     assert "/api/v1/ai/ws/chat" in finding.excerpt
+
+
+def test_source_map_names_the_source_line_of_each_string_to_change():
+    """A bundle with its own source map (mappings only, no sourcesContent): each finding names the string found
+    at its offset, the string to write, and the original source's file and line, as the map's VLQ mappings say."""
+    bundle = BUNDLES / "outage-mapped"
+    code = (bundle / "assets" / "index-Mp4ed0ut.js").read_bytes()
+    findings = scan_bundle(bundle, DEFAULT_CONTRACT)
+    assert [(f.rule, f.found, f.write, f.source) for f in findings] == [
+        ("wrong-endpoint", "/api/v1/ai/ws/chat", "/ws/realtime", "src/services/realtime.ts:3"),
+        ("wrong-auth-type", "authenticate", "auth", "src/services/realtime.ts:6"),
+        ("fixed-port", ":8001", "", "src/services/realtime.ts:3"),
+    ]
+    assert [code[f.offset :].startswith(f.found.encode()) for f in findings] == [True] * 3
+    source = (bundle / "src" / "services" / "realtime.ts").read_text().splitlines()
+    assert ["/api/v1/ai/ws/chat" in source[2], "'authenticate'" in source[5]] == [True, True]
 
 
 def test_scan_reads_the_contract_it_is_given(tmp_path):

@@ -15,7 +15,7 @@ from ws_gate.browser import CHROMIUM, CHROMIUM_FLAGS
 from ws_gate.reports import html_report
 
 UPGRADE_MISSING = ROOT / "selftest" / "confs" / "upgrade-missing.conf"
-UPGRADE_FIX = 'add "proxy_set_header Upgrade $http_upgrade;" to the WebSocket location'
+UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
 # A server whose only location is /api/: the WebSocket route lands in no location at all.
 NO_LOCATION = """server {
     listen 80;

@@ -77,7 +77,7 @@ def test_site_file_without_upgrade_exits_1(broken_run):
     """A site file without the Upgrade header is a fault: exit 1, and the family names the fix."""
     assert broken_run.exit_code == 1, broken_run.output[-3000:]
     family = broken_run.verdict()["families"]["proxy-upgrade"]
-    assert (family["status"], family["first_fix"]) == ("failed", f'add "{UPGRADE_FIX}" to the WebSocket location')
+    assert (family["status"], family["first_fix"]) == ("failed", f"{UPGRADE_MISSING}:3: add `{UPGRADE_FIX}`")
 
 
 def test_verdict_json_names_the_finding_at_its_line(broken_run):
@@ -91,6 +91,11 @@ def test_verdict_json_names_the_finding_at_its_line(broken_run):
             "message": "Upgrade header not forwarded",
             "fix": UPGRADE_FIX,
             "level": "error",
+            "edit": {
+                "at": {"file": str(UPGRADE_MISSING), "line": 3, "offset": None},
+                "write": [UPGRADE_FIX],
+                "replaces": "",
+            },
         }
     ]
 

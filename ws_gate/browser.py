@@ -78,15 +78,20 @@ def findings_fault(family: str, findings: list[Finding], dist: Path, notes: tupl
             family,
             f"the built frontend in {dist} breaks the WebSocket contract: {finding.problem}"
             + ("".join(f"; {note}" for note in notes) if index == 0 else ""),
-            FrontendEdit(Where(finding.file, offset=finding.offset), finding.found, finding.write)
-            if finding.found
-            else Instruction(finding.fix),
+            _bundle_edit(finding),
             got=finding.excerpt,
             where=Where(finding.file, offset=finding.offset),
         )
         for index, finding in enumerate(findings)
     ]
     return Fault(*reports)
+
+
+def _bundle_edit(finding: Finding) -> FrontendEdit | Instruction:
+    """The string to write in place of the one found, where a string is at fault; else the finding's fix."""
+    if not finding.found:
+        return Instruction(finding.fix)
+    return FrontendEdit(Where(finding.file, offset=finding.offset), finding.found, finding.write, finding.source)
 
 
 def _reach_only(stack: Stack) -> list[str]:

@@ -51,14 +51,19 @@ class SiteEdit:
 
 @dataclass(frozen=True)
 class FrontendEdit:
-    """In the built bundle (and in the source it comes from): the string found, and the string to write."""
+    """In the built bundle (and in the source it comes from, at `source`'s file:line when a source map says):
+    the string found, and the string to write ("" to drop it)."""
 
     at: Where
     found: str
     write: str
+    source: str = ""
 
     def summary(self) -> str:
-        return f"write {self.write!r} instead of {self.found!r} ({self.at})"
+        where = f"{self.at}; in the source at {self.source}" if self.source else str(self.at)
+        if not self.write:
+            return f"drop {self.found!r} ({where})"
+        return f"write {self.write!r} instead of {self.found!r} ({where})"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ file, or on another nginx release): the same cases in a pytest process, in a fol
 never touch the run's, answered with its verdict.json."""
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,8 @@ from ws_gate.timeouts import UNIT
 
 # Bounds a run of a few families on the local stack, which takes seconds.
 SUBRUN_TIMEOUT = 120 * UNIT
+# Set in a subrun's environment: a run that answers a question asks none of its own.
+SUBRUN = "WS_GATE_SUBRUN"
 
 
 def run_gate(options: Sequence[str], families: Sequence[str]) -> dict:
@@ -30,6 +33,7 @@ def run_gate(options: Sequence[str], families: Sequence[str]) -> dict:
             done = subprocess.run(
                 [sys.executable, "-P", "-m", "pytest", *arguments],
                 cwd=folder,
+                env={**os.environ, SUBRUN: "1"},
                 capture_output=True,
                 text=True,
                 timeout=SUBRUN_TIMEOUT,
