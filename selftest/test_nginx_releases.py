@@ -13,9 +13,9 @@ import pytest
 from ws_gate import processes
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx import release_images, releases
-from ws_gate.nginx.binary import NginxBinary
+from ws_gate.nginx.binary import NginxBinary, machine_nginx
 from ws_gate.nginx.release_images import debian_build, release_image
-from ws_gate.nginx.runtime import installed_version, nginx_binary, write_main_conf
+from ws_gate.nginx.runtime import write_main_conf
 from ws_gate.timeouts import LONG
 from ws_gate.tls import mint
 
@@ -201,8 +201,8 @@ def test_no_mirror_is_a_setup_error(tmp_path, monkeypatch):
 
 def test_given_binary_reads_its_version():
     """--nginx-bin: the machine's nginx is taken with the version its -V prints."""
-    nginx = nginx_binary() or pytest.skip("no nginx on this machine (apt-get install nginx-light)")
-    assert releases.given_binary(nginx).label == f"nginx {installed_version()}, --nginx-bin {nginx}"
+    nginx = machine_nginx() or pytest.skip("no nginx on this machine (apt-get install nginx-light)")
+    assert releases.given_binary(str(nginx.path)).label == f"nginx {nginx.version}, --nginx-bin {nginx.path}"
 
 
 @pytest.mark.parametrize("path", ["/bin/true", "/nonexistent/nginx"])
