@@ -81,6 +81,8 @@ def test_a_refused_site_file_quotes_nginx_at_the_team_line(tmp_path, site):
     assert run.failed == {"tests/test_site_loads.py::test_production_nginx_loads_the_site_file"}, run.output[-3000:]
     reasons = {reason for test, reason in run.skip_reasons.items() if "not checked: nginx" in reason}
     assert [f"versions/{site}:{line}" in reason for reason in reasons] == [True]
+    label = releases.release_binary(version, say=lambda line: None).label
+    assert f'<property name="nginx" value="{label}" />' in run.junit.read_text()
 
 
 def test_the_nearest_release_runs_a_file_the_machine_nginx_refuses(tmp_path):
