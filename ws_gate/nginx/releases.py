@@ -98,6 +98,21 @@ def nearest_loading(directives: list[dict], version: str) -> Release | None:
     return next((r for r in sorted(RELEASES, key=distance) if not refused(directives, r.version)), None)
 
 
+def loading_binary(directives: list[dict], machine: NginxBinary, say: Callable[[str], None]) -> NginxBinary:
+    """`machine`, or the binary of the nearest Debian release that loads the site when `machine` cannot (said in
+    one line)."""
+    needed = nearest_loading(directives, machine.version)
+    if needed is None:
+        return machine
+    stmt = refused(directives, machine.version)[0]
+    written = " ".join([stmt["directive"], *stmt["args"]])
+    say(
+        f"nginx: {stmt['file']}:{stmt['line']}: `{written};` is unknown to {machine.label}: running Debian "
+        f"{needed.suite}'s nginx {needed.version}, the nearest release that loads the site file"
+    )
+    return release_binary(needed.version, say)
+
+
 def release_binary(version: str, say: Callable[[str], None]) -> NginxBinary:
     """The binary of the Debian release `version` names, unpacked into the cache unless it is there already;
     `say` gets one line before a download and one after it."""
