@@ -14,6 +14,7 @@ from selftest.gate_run import run_gate
 from selftest.mutants import VERSIONED
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx import releases
+from ws_gate.stacks import external_stack
 
 STACKS = ["local", "docker"]
 VERSIONS = [release.family for release in releases.RELEASES]
@@ -101,3 +102,24 @@ def test_compose_upstream_fixes_keep_the_team_host(tmp_path):
     assert "taken as the trading-service" in run.output
     assert any("proxy_pass http://trading-service:8001;" in fix for fix in fixes), "\n".join(fixes)
     assert not any("127.0.0.1:8001" in fix for fix in fixes), "\n".join(fixes)
+
+
+@pytest.mark.parametrize(
+    ("server", "given", "lines"),
+    [
+        ("nginx/1.26.3", "1.26", ["the target answers Server: nginx/1.26.3"]),
+        ("nginx/1.26.3", None, ["the target answers Server: nginx/1.26.3"]),
+        ("nginx", "1.30.6", ["the target answers Server: nginx"]),
+        (None, "1.30", []),
+    ],
+)
+def test_an_external_target_server_header_is_said(server, given, lines):
+    """Before a deploy the target's Server header is said, as it answers."""
+    assert external_stack.server_lines({"Server": server} if server else {}, given) == lines
+
+
+def test_a_version_the_server_header_contradicts_is_a_warning():
+    """--nginx-version 1.30 against a target that answers nginx/1.22.1: a warning, not a failure."""
+    said = external_stack.server_lines({"server": "nginx/1.22.1"}, "1.30")
+    assert [line.split(":")[0] for line in said] == ["the target answers Server", "warning"]
+    assert "give --nginx-version 1.22.1" in said[1]
