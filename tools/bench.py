@@ -40,7 +40,16 @@ def gate(*options: str) -> tuple[float, int, int]:
 
 
 def median_of(runs: int, *options: str) -> dict:
-    results = [gate(*options) for _ in range(runs)]
+    return summary([gate(*options) for _ in range(runs)])
+
+
+def paired(runs: int, first: tuple[str, ...], second: tuple[str, ...]) -> tuple[dict, dict]:
+    """Two configurations run in turn, so that a machine's changing load weighs on both alike."""
+    results = [(gate(*first), gate(*second)) for _ in range(runs)]
+    return summary([one for one, _ in results]), summary([two for _, two in results])
+
+
+def summary(results: list[tuple[float, int, int]]) -> dict:
     walls = [wall for wall, _, _ in results]
     return {
         "median_s": round(statistics.median(walls), 2),
@@ -66,11 +75,14 @@ def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
     clear_bytecode()
     cold = gate(option)
     broken_proxy = mutated_site(workdir, in_location(without("proxy_set_header", "Upgrade")))
-    release = {"warm_release": median_of(runs, option, f"--nginx-version={RELEASE}")} if stack == "local" else {}
+    if stack == "local":  # the machine's nginx and the cached release, in turn
+        warm, release = paired(runs, (option,), (option, f"--nginx-version={RELEASE}"))
+        figures = {"warm": warm, "warm_release": release}
+    else:
+        figures = {"warm": median_of(runs, option)}
     return {
         "cold_s": round(cold[0], 2),
-        "warm": median_of(runs, option),
-        **release,
+        **figures,
         "startup_one_case": median_of(runs, option, ONE_CASE),
         "broken_proxy": median_of(runs, option, f"--nginx-conf={broken_proxy}"),
     }
