@@ -17,6 +17,7 @@ REQUIRE ?=
 FAMILIES ?=
 AUTH_TIMEOUT ?=
 NGINX_VERSION ?=
+NGINX_BIN ?=
 TRADING_ADDRESS ?=
 WORKER_CONNECTIONS ?=
 BACKEND_SECRET_ENV ?=
@@ -50,6 +51,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(FAMILIES),--families=$(FAMILIES)) \
 	$(if $(AUTH_TIMEOUT),--auth-timeout=$(AUTH_TIMEOUT)) \
 	$(if $(NGINX_VERSION),--nginx-version=$(NGINX_VERSION)) \
+	$(if $(NGINX_BIN),--nginx-bin=$(NGINX_BIN)) \
 	$(if $(TRADING_ADDRESS),--trading-address=$(TRADING_ADDRESS)) \
 	$(if $(WORKER_CONNECTIONS),--worker-connections=$(WORKER_CONNECTIONS)) \
 	$(if $(BACKEND_SECRET_ENV),--backend-secret-env=$(BACKEND_SECRET_ENV)) \

@@ -11,6 +11,7 @@ from ws_gate.client.idle_hold import hold_idle
 from ws_gate.client.tokens import TokenFactory
 from ws_gate.client.wsclient import exchange
 from ws_gate.contract import load_contract
+from ws_gate.nginx import releases
 from ws_gate.nginx.idle_check import plan_for
 from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, SiteCheck, lint_site
 from ws_gate.nginx.site import find_location_chain
@@ -53,6 +54,9 @@ def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
     """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
     contract = load_contract(contract_file)
     options = GateOptions.local_stub(site_file, contract, prefix)
+    if options.nginx:  # as the gate runs it: on the nearest release that loads it, when the machine's cannot
+        nginx = releases.loading_binary(options.site.site.directives, options.nginx, lambda line: None)
+        options = replace(options, nginx=nginx, nginx_version=nginx.version)
     site, server = options.site.site, options.site.server
     check = SiteCheck.of(options.site, contract, contract.trading_address, options.nginx_version)
     findings = lint_site(replace(check, rules=replace(check.rules, required_headers=())))

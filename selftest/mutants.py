@@ -3,7 +3,8 @@ and `make selfcheck` (selfcheck.py).
 
 A mutant is one fault put into the stack the gate runs on: the production site file with one line of its
 WebSocket location changed (`site`), the stub with one contract check disabled or its pushed frames held
-back, through STUB_BREAK (`stub`), or one setting of the stub or the gate changed (`setting`). Each must
+back, through STUB_BREAK (`stub`), one setting of the stub or the gate changed (`setting`), or the gate's own
+code broken as a regression would break it (`gate`, selftest/gate_mutants.py). Each must
 fail the gate, in the test named for it. A correct variant (`variant`) is another right way to build the
 stack: the gate must pass.
 
@@ -34,6 +35,7 @@ from ws_gate.stacks.local_stack import running_service
 
 CONFS = Path(__file__).parent / "confs"
 SITES = Path(__file__).parent / "sites"  # site files as teams write them
+VERSIONED = SITES / "versions"  # site files whose fate depends on the nginx release
 PREFIX = f"--nginx-prefix={SITES / 'prefix'}"  # a copy of a production host's /etc/nginx
 HTTPS_SITE = SITES / "certbot.conf"
 UPGRADE_HEADERS = ("Upgrade", "Connection")
@@ -238,6 +240,14 @@ def https_site(name: str, edit: SiteEdit, catcher: str, *options: str) -> Case:
     return Case(name, "site", catcher, edit=edit, conf=HTTPS_SITE, options=options)
 
 
+def gate(break_name: str, catcher: str, conf: Path, *options: str) -> Case:
+    """The gate's own code broken (selftest/gate_mutants.py), on a site file it must judge right."""
+    env = {"WS_GATE_MUTANT": break_name}
+    return Case(
+        f"gate-{break_name}", "gate", catcher, conf=conf, env=env, options=("-p", "selftest.gate_mutants", *options)
+    )
+
+
 def stub(check: str, catcher: str) -> Case:
     return Case(f"stub-{check}-check-off", "stub", catcher, env={"STUB_BREAK": check})
 
@@ -254,6 +264,9 @@ LENIENT = Case("production-leniencies", "stub", SILENT_CLIENT, env={"STUB_BREAK"
 
 
 MUTANTS = [
+    # Without proxy_http_version only Debian sid's nginx upgrades: run on the machine's, the upgrade fails.
+    gate("ignores-nginx-version", UPGRADE, VERSIONED / "no-http-version.conf", "--nginx-version=1.30"),
+    gate("drops-the-team-upstream", UPGRADE, VERSIONED / "compose-upstream.conf"),
     site("upgrade-header-dropped", without("proxy_set_header", "Upgrade"), UPGRADE),
     site("connection-header-dropped", without("proxy_set_header", "Connection"), UPGRADE),
     site("connection-empty", header("Connection", ""), UPGRADE),
@@ -379,6 +392,14 @@ VARIANTS = [
         options=(PING_55,),
     ),
     Case("certbot-https-site", "variant", None, conf=HTTPS_SITE),
+    Case("compose-service-upstream", "variant", None, conf=VERSIONED / "compose-upstream.conf"),
+    Case(
+        "no-http-version-on-sid",
+        "variant",
+        None,
+        conf=VERSIONED / "no-http-version.conf",
+        options=("--nginx-version=1.30",),
+    ),
     Case("snippet-from-the-nginx-prefix", "variant", None, conf=SITES / "snippet.conf", options=(PREFIX,)),
     Case("debian-proxy-params", "variant", None, conf=SITES / "proxy-params.conf"),
     Case("headers-inherited-from-the-server", "variant", None, conf=SITES / "server-level-headers.conf"),

@@ -201,8 +201,8 @@ def test_no_mirror_is_a_setup_error(tmp_path, monkeypatch):
 
 def test_given_binary_reads_its_version():
     """--nginx-bin: the machine's nginx is taken with the version its -V prints."""
-    machine = machine_nginx() or pytest.skip("no nginx on this machine (apt-get install nginx-light)")
-    assert releases.given_binary(str(machine.path)).label == f"nginx {machine.version}, --nginx-bin {machine.path}"
+    nginx = machine_nginx() or pytest.skip("no nginx on this machine (apt-get install nginx-light)")
+    assert releases.given_binary(str(nginx.path)).label == f"nginx {nginx.version}, --nginx-bin {nginx.path}"
 
 
 @pytest.mark.parametrize("path", ["/bin/true", "/nonexistent/nginx"])

@@ -11,7 +11,7 @@ import pytest
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx.binary import machine_nginx
 from ws_gate.nginx.rewrite import REFUSING_ADDRESS, rewrite_site, serve
-from ws_gate.nginx.runtime import check_config, write_main_conf
+from ws_gate.nginx.runtime import SiteRefused, check_config, write_main_conf
 from ws_gate.nginx.site import Origin, find_location_chain, load_site, parse_seconds, reached_server, read_site
 from ws_gate.tls import TlsFiles, mint
 
@@ -200,19 +200,26 @@ def test_minted_certificate_verifies_with_the_run_ca(tmp_path):
 @requires_nginx
 @pytest.mark.parametrize(("site_text", "nginx_message"), INVALID_SITES)
 def test_invalid_site_reports_nginx_message(tmp_path, site_text, nginx_message):
-    """A site nginx rejects raises GateSetupError carrying nginx's own [emerg] message."""
+    """A site nginx rejects raises SiteRefused, a finding of site-loads, carrying nginx's own [emerg] message."""
     conf = write_main_conf(tmp_path, site_text)
-    with pytest.raises(GateSetupError, match="site file under test") as raised:
+    with pytest.raises(SiteRefused, match="refuses the site file") as raised:
         check_config(machine_nginx(), conf, tmp_path)
     assert nginx_message in str(raised.value)
 
 
 @requires_nginx
 def test_invalid_site_quotes_the_offending_line(tmp_path):
-    """nginx's line number is the rewritten copy's, so the message quotes that line's text."""
-    conf = write_main_conf(tmp_path, "server {\n    listen 80;\n    proxy_upgrade on;\n}\n")
-    with pytest.raises(GateSetupError, match=r"site\.conf:3: `proxy_upgrade on;`$"):
+    """nginx's line number is the rewritten copy's: the refusal carries it, for the bring-up to place the team's
+    statement behind it."""
+    site = tmp_path / "team.conf"
+    site.write_text("server {\n    listen 80;\n\n    proxy_upgrade on;\n}\n")
+    rewritten = rewrite_site(load_site(site, tmp_path), {80: "127.0.0.1:50080"}, TRADING, BACKEND, tmp_path)
+    conf = write_main_conf(tmp_path, rewritten.text)
+    with pytest.raises(SiteRefused) as raised:
         check_config(machine_nginx(), conf, tmp_path)
+    stmt = rewritten.statement_at(tmp_path / "site.conf", raised.value.line)
+    expected = ('unknown directive "proxy_upgrade"', 4, "proxy_upgrade")
+    assert (raised.value.message, stmt["line"], stmt["directive"]) == expected
 
 
 def test_missing_nginx_names_the_package(tmp_path):

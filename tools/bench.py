@@ -1,7 +1,8 @@
 """Benchmark the gate as a user runs it: whole `pytest` processes, timed from outside.
 
 Prints a table and writes reports/bench.json: the warm gate on each stack (median of several runs),
-the cold run, the stack start-up, the cost per case, and the time to report a broken proxy.
+the cold run, the stack start-up, the cost per case, the time to report a broken proxy, and on the local stack
+the warm gate on a cached Debian release (RELEASE) against the machine's own nginx.
 Usage: python tools/bench.py [--runs N] [--stacks local,docker]
 """
 
@@ -25,6 +26,7 @@ from selftest.mutants import in_location, mutated_site, without  # noqa: E402
 
 RUN_LIMIT = 600
 ONE_CASE = "tests/test_proxy_upgrade.py::test_upgrade_answers_101_with_a_valid_accept"
+RELEASE = "1.30"  # a release of ws_gate/nginx/releases.py, run from the user's cache
 
 
 def gate(*options: str) -> tuple[float, int, int]:
@@ -38,7 +40,16 @@ def gate(*options: str) -> tuple[float, int, int]:
 
 
 def median_of(runs: int, *options: str) -> dict:
-    results = [gate(*options) for _ in range(runs)]
+    return summary([gate(*options) for _ in range(runs)])
+
+
+def paired(runs: int, first: tuple[str, ...], second: tuple[str, ...]) -> tuple[dict, dict]:
+    """Two configurations run in turn, so that a machine's changing load weighs on both alike."""
+    results = [(gate(*first), gate(*second)) for _ in range(runs)]
+    return summary([one for one, _ in results]), summary([two for _, two in results])
+
+
+def summary(results: list[tuple[float, int, int]]) -> dict:
     walls = [wall for wall, _, _ in results]
     return {
         "median_s": round(statistics.median(walls), 2),
@@ -64,9 +75,14 @@ def bench_stack(stack: str, runs: int, workdir: Path) -> dict:
     clear_bytecode()
     cold = gate(option)
     broken_proxy = mutated_site(workdir, in_location(without("proxy_set_header", "Upgrade")))
+    if stack == "local":  # the machine's nginx and the cached release, in turn
+        warm, release = paired(runs, (option,), (option, f"--nginx-version={RELEASE}"))
+        figures = {"warm": warm, "warm_release": release}
+    else:
+        figures = {"warm": median_of(runs, option)}
     return {
         "cold_s": round(cold[0], 2),
-        "warm": median_of(runs, option),
+        **figures,
         "startup_one_case": median_of(runs, option, ONE_CASE),
         "broken_proxy": median_of(runs, option, f"--nginx-conf={broken_proxy}"),
     }
@@ -92,6 +108,10 @@ def main() -> int:
             f"{row['startup_one_case']['median_s']} s; {row['per_case_ms']} ms per case; broken proxy reported "
             f"in {row['broken_proxy']['median_s']} s (exit {row['broken_proxy']['exit_codes']})"
         )
+    if "local" in figures:
+        ratio = figures["local"]["warm_release"]["median_s"] / figures["local"]["warm"]["median_s"]
+        figures["release_over_machine_warm"] = round(ratio, 2)
+        print(f"local, warm: nginx {RELEASE} from the cache / the machine's nginx: x{ratio:.2f}")
     if {"local", "docker"} <= figures.keys():
         ratio = figures["docker"]["warm"]["median_s"] / figures["local"]["warm"]["median_s"]
         figures["docker_over_local_warm"] = round(ratio, 2)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from ws_gate import __version__
+from ws_gate import __version__, matrix
 from ws_gate.layout import ROOT
 from ws_gate.reports import ci_report, html_report
 
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     if "--version" in options:
         print(f"ws-gate {__version__}")
         return 0
+    if matrix.requested(options):
+        return matrix.main(options)
     ci_report.VERDICT_JSON.unlink(missing_ok=True)
     pytest_code, interrupted = run_pytest(pytest_arguments(options))
     # However far an interrupted run got, it gives no verdict: whatever pytest's code, it is exit 2.

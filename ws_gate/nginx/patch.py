@@ -165,6 +165,16 @@ class Verification:
     seconds: float
 
 
+def _same_nginx(gate: GateOptions) -> list[str]:
+    """The options that make the patched copy's run use the nginx the run used: its Debian release, the binary
+    --nginx-bin named, or (none) the machine's own."""
+    if gate.nginx_release:
+        return [f"--nginx-version={gate.nginx_release}"]
+    if gate.nginx is not None and gate.nginx.origin.startswith("--nginx-bin"):
+        return [f"--nginx-bin={gate.nginx.path}"]
+    return []
+
+
 def verify(
     patch: SitePatch, gate: GateOptions, contract: Path | None, run: Callable[..., dict] = run_gate
 ) -> Verification:
@@ -185,7 +195,7 @@ def verify(
                 return Verification(False, said, time.monotonic() - started)
             copy.write_text(after)
         options = ["--stack=local", f"--nginx-conf={site_file}", f"--nginx-prefix={prefix}"]
-        options += [f"--nginx-version={gate.nginx_version}"] if gate.nginx_version else []
+        options += _same_nginx(gate)
         options += [f"--contract={contract.resolve()}"] if contract else []
         options += [f"--origin={gate.origin}"] if gate.origin else []
         verdict = run(options, NGINX_FAMILIES)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx.binary import NginxBinary
+from ws_gate.nginx.site import walk
+from ws_gate.nginx.versions import DIRECTIVE_FEATURES, SSL_DIRECTIVE, Feature, Version
 from ws_gate.timeouts import LONG, UNIT
 
 
@@ -66,6 +68,49 @@ def find(version: str) -> Release:
             return release
     known = ", ".join(f"{r.family} ({r.version}, Debian {r.suite})" for r in RELEASES)
     raise GateSetupError(f"--nginx-version {version}: not a Debian release the gate runs; choose one of {known}")
+
+
+# The directives whose presence decides whether a release loads a site file at all.
+LOAD_FEATURES: dict[str, Feature] = {**DIRECTIVE_FEATURES, "ssl": SSL_DIRECTIVE}
+
+
+def refused(directives: list[dict], version: str) -> list[dict]:
+    """The statements of a site that nginx `version` does not know (`http2 on;` on an older one, `ssl on;` on a
+    newer one)."""
+    release = Version.parse(version)
+    return [
+        stmt
+        for stmt in walk(directives)
+        if stmt["directive"] in LOAD_FEATURES and not release.has(LOAD_FEATURES[stmt["directive"]])
+    ]
+
+
+def nearest_loading(directives: list[dict], version: str) -> Release | None:
+    """The Debian release nearest to nginx `version` that loads the site, when `version` itself does not; None
+    when it does, or when no release does (then `version` runs, and refuses it)."""
+    if not refused(directives, version):
+        return None
+    parts = Version.parse(version).parts
+
+    def distance(release: Release) -> tuple[int, ...]:
+        return tuple(abs(a - b) for a, b in zip(Version.parse(release.version).parts, parts, strict=False))
+
+    return next((r for r in sorted(RELEASES, key=distance) if not refused(directives, r.version)), None)
+
+
+def loading_binary(directives: list[dict], machine: NginxBinary, say: Callable[[str], None]) -> NginxBinary:
+    """`machine`, or the binary of the nearest Debian release that loads the site when `machine` cannot (said in
+    one line)."""
+    needed = nearest_loading(directives, machine.version)
+    if needed is None:
+        return machine
+    stmt = refused(directives, machine.version)[0]
+    written = " ".join([stmt["directive"], *stmt["args"]])
+    say(
+        f"nginx: {stmt['file']}:{stmt['line']}: `{written};` is unknown to {machine.label}: running Debian "
+        f"{needed.suite}'s nginx {needed.version}, the nearest release that loads the site file"
+    )
+    return release_binary(needed.version, say)
 
 
 def release_binary(version: str, say: Callable[[str], None]) -> NginxBinary:

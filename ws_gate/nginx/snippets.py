@@ -91,3 +91,7 @@ def websocket_location(
         "}",
     ]
     return lines
+
+
+def listen(args: list[str]) -> str:
+    return f"listen {' '.join(args)};"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ws_gate.nginx.binary import NginxBinary
-from ws_gate.nginx.rewrite import RewrittenSite, ServedSite
-from ws_gate.nginx.runtime import MainSettings, check_config, raise_on_alerts, write_main_conf
+from ws_gate.nginx.rewrite import RewrittenSite, ServedSite, team_line
+from ws_gate.nginx.runtime import MainSettings, SiteRefused, check_config, raise_on_alerts, write_main_conf
 from ws_gate.settings import GateOptions
 
 # What the self-tests set to break the stub on purpose, passed on to it wherever it runs.
@@ -34,7 +34,11 @@ def nginx_up(
     started by `launch(ARGS)` (ARGS: `-p PREFIX -c CONF`), which returns once its ports answer; what the rewrite
     changed is said once it serves. At the end its error log must hold no alert."""
     conf = write_main_conf(prefix, rewritten.text, worker_connections, main)
-    check_config(nginx, conf, prefix)
+    try:
+        check_config(nginx, conf, prefix)
+    except SiteRefused as refused:  # said at the team's own line, not at the rewritten copy's
+        stmt = rewritten.statement_at(prefix / "site.conf", refused.line)
+        raise refused.placed(*team_line(stmt)) from None
     with launch(["-p", str(prefix), "-c", str(conf)]) as running:
         for change in [*rewritten.changes, served.origin.why]:
             if change:
