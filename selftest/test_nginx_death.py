@@ -1,0 +1,65 @@
+"""A death is a death: `kill -9` of an nginx master of a run (the site's, the idle check's time-scaled one), at a
+random moment, ends the run with exit 2 and the line "Nginx died (SIGKILL) during <case>"; no case blames a timeout,
+a claim or the site file for it."""
+
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from selftest.gate_run import ROOT
+from ws_gate.nginx.binary import machine_nginx
+
+READY_BOUND = 20.0  # seconds for the gate to start the master it is to lose
+RUN_BOUND = 30.0  # seconds for the killed run to end
+# Seconds after the master started: within the idle check's hold (1.9 s), while the run's first cases go on.
+KILL_WINDOW = (0.0, 2.0)
+DIED = "Nginx died (SIGKILL) during tests/"
+# What a death must never be read as: the idle check's cut, a fault of a family.
+BLAMES = ("Nginx cut the idle session", "s in production")
+
+
+def _master(gate: subprocess.Popen, stack: str) -> int:
+    """The pid of the nginx master of the gate's `stack` work folder ("stack" or "idle"), once it runs."""
+    deadline = time.monotonic() + READY_BOUND
+    while time.monotonic() < deadline:
+        for pid_file in Path(tempfile.gettempdir()).glob(f"ws-gate-run-{gate.pid}-{stack}-*/nginx/nginx.pid"):
+            pid = pid_file.read_text().strip()
+            if pid:
+                return int(pid)
+        time.sleep(0.02)
+    gate.kill()
+    pytest.fail(f"the gate started no {stack} Nginx within {READY_BOUND:g} s:\n{gate.communicate()[0][-2000:]}")
+
+
+@pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
+@pytest.mark.parametrize("stack", ["stack", "idle"], ids=["the-site-s-nginx", "the-idle-check-s-nginx"])
+@pytest.mark.parametrize("draw", [1, 2])
+def test_killed_nginx_master_is_named_as_a_death(tmp_path, stack, draw):
+    """Exit 2, the death named with the case under way, and every failing case a stack failure."""
+    delay = random.uniform(*KILL_WINDOW)
+    junit = tmp_path / "junit.xml"
+    gate = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "tests", "--stack=local", "-q", f"--junitxml={junit}"],
+        cwd=ROOT,
+        env={**os.environ, "WS_E2E_JWT_SECRET": secrets.token_urlsafe(48)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    master = _master(gate, stack)
+    time.sleep(delay)
+    os.kill(master, signal.SIGKILL)
+    output = gate.communicate(timeout=RUN_BOUND)[0]
+    failures = [case.find("failure") for case in ET.parse(junit).iter("testcase") if case.find("failure") is not None]
+    blamed = [f.get("message", "") for f in failures if not f.get("message", "").startswith("[stack]")]
+    blamed += [words for words in BLAMES if words in output]
+    assert (gate.returncode, DIED in output, blamed) == (2, True, []), f"killed after {delay:.2f} s\n{output[-3000:]}"
