@@ -27,13 +27,18 @@ def gate(stack: str) -> subprocess.Popen:
 def leftovers(gates: list[tuple[int, str]]) -> list[str]:
     """What the finished gates (their pids and outputs) must not leave: their processes (the stub, Nginx, the
     browser and its driver), work folders (their own and the browser's), containers and networks. On a machine
-    others run gates on too, only what is this checkout's or these gates' counts: the work folders carry a gate's
-    pid, a Docker run's label the id its output names."""
+    others run gates on too, only what is this checkout's or these gates' counts: a gate's processes run in this
+    checkout (their working directory), its work folders carry its pid, a Docker run's label the id its output
+    names."""
     pids = [pid for pid, _ in gates]
-    ours = [str(ROOT), sys.prefix, *(f"ws-gate-run-{pid}-" for pid in pids)]
+    folders = [f"ws-gate-run-{pid}-" for pid in pids]
     processes = "trading-stub/stub.py|ws-gate-run-|playwright/driver|playwright_chromiumdev_profile"
     found = subprocess.run(["pgrep", "-af", processes], capture_output=True, text=True)
-    found_lines = [line for line in found.stdout.splitlines() if "pgrep" not in line and any(o in line for o in ours)]
+    found_lines = [
+        line
+        for line in found.stdout.splitlines()
+        if "pgrep" not in line and (_runs_here(int(line.split()[0])) or any(folder in line for folder in folders))
+    ]
     for pid in pids:
         found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob(f"ws-gate-run-{pid}-*")]
     labels = [label for _, output in gates for label in re.findall(rf"labelled ({RUN_LABEL}=\w+)", output)]
@@ -43,6 +48,12 @@ def leftovers(gates: list[tuple[int, str]]) -> list[str]:
             if answer.returncode == 0:
                 found_lines += [f"{' '.join(listing[:2])}: {line}" for line in answer.stdout.split()]
     return found_lines
+
+
+def _runs_here(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cwd").resolve() == ROOT
+    return False
 
 
 @contextlib.contextmanager
