@@ -68,3 +68,31 @@ def test_send_timeout_only_location_is_cut_after_the_scaled_minute(tmp_path):
     # Seen from the client, a little after Nginx's timer fires (later still on a loaded machine), and long before
     # the hour the session needed.
     assert (idle in run.failed, bool(said) and 50 <= int(said[1]) < 3600) == (True, True), run.output[-3000:]
+
+
+LATE_PINGS = {"STUB_BREAK": "pings-late"}  # the stub pings at 1.5 times its interval, as a busy machine holds it up
+IDLE = "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_timeout"
+TOO_BUSY = "inconclusive: the machine was too busy to scale this timeout: the stub's ping"
+
+
+@pytest.mark.skipif(machine_nginx() is None, reason="nginx not installed (apt-get install nginx-light)")
+@pytest.mark.parametrize(
+    ("pings", "outcome"),
+    [("ping-every-55s", "inconclusive"), ("ping-every-65s", "failed")],
+    ids=["late-pings-under-a-timeout-they-would-beat", "a-timeout-below-the-interval-cuts-before-any-ping"],
+)
+def test_late_stub_pings_are_no_cut_of_nginx(tmp_path, pings, outcome):
+    """Under a 60 s read timeout, pings every 55 s that come half an interval late get the session cut: that is the
+    machine, not Nginx, and after the rerun with more room the case says it could not tell, never a failure. Pings
+    every 65 s come too late however punctual: Nginx's cut comes before any ping is due, and still fails."""
+    site = tmp_path / "read-60s.conf"
+    site.write_text(
+        (CONFS / "ws-good.conf").read_text().replace("proxy_read_timeout 3600s;", "proxy_read_timeout 60s;")
+    )
+    contract = Path(__file__).parent / "contracts" / f"{pings}.toml"
+    run = run_gate(tmp_path, f"--nginx-conf={site}", f"--contract={contract}", env=LATE_PINGS)
+    said = {
+        "inconclusive": IDLE in run.skipped and run.skip_reasons[IDLE].startswith(TOO_BUSY),
+        "failed": IDLE in run.failed,
+    }
+    assert (said[outcome], run.exit_code) == (True, 0 if outcome == "inconclusive" else 1), run.output[-3000:]

@@ -7,6 +7,7 @@ Usage: python tools/reliability.py [--runs 30] [--stack local] [--busy 2]
 
 import argparse
 import contextlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LIMIT = 600
+RUN_LABEL = "ws-gate.run"  # on the containers and network of a Docker run (ws_gate/stacks/docker_stack.py)
 
 
 def gate(stack: str) -> subprocess.Popen:
@@ -22,19 +24,36 @@ def gate(stack: str) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def leftovers() -> list[str]:
-    """What a finished gate must not leave: its processes (the stub, Nginx, the browser and its driver), work
-    folders (its own and the browser's), containers and networks."""
+def leftovers(gates: list[tuple[int, str]]) -> list[str]:
+    """What the finished gates (their pids and outputs) must not leave: their processes (the stub, Nginx, the
+    browser and its driver), work folders (their own and the browser's), containers and networks. On a machine
+    others run gates on too, only what is this checkout's or these gates' counts: a gate's processes run in this
+    checkout (their working directory), its work folders carry its pid, a Docker run's label the id its output
+    names."""
+    pids = [pid for pid, _ in gates]
+    folders = [f"ws-gate-run-{pid}-" for pid in pids]
     processes = "trading-stub/stub.py|ws-gate-run-|playwright/driver|playwright_chromiumdev_profile"
     found = subprocess.run(["pgrep", "-af", processes], capture_output=True, text=True)
-    found_lines = [line for line in found.stdout.splitlines() if "pgrep" not in line]
-    for folders in ("ws-gate-run-*", "playwright*"):
-        found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob(folders)]
+    found_lines = [
+        line
+        for line in found.stdout.splitlines()
+        if "pgrep" not in line and (_runs_here(int(line.split()[0])) or any(folder in line for folder in folders))
+    ]
+    for pid in pids:
+        found_lines += [str(path) for path in Path(tempfile.gettempdir()).glob(f"ws-gate-run-{pid}-*")]
+    labels = [label for _, output in gates for label in re.findall(rf"labelled ({RUN_LABEL}=\w+)", output)]
     for listing in (["docker", "ps", "-a"], ["docker", "network", "ls"]):
-        answer = subprocess.run([*listing, "-q", "--filter", "label=ws-gate.run"], capture_output=True, text=True)
-        if answer.returncode == 0:
-            found_lines += [f"{' '.join(listing[:2])}: {line}" for line in answer.stdout.split()]
+        for label in labels:
+            answer = subprocess.run([*listing, "-q", "--filter", f"label={label}"], capture_output=True, text=True)
+            if answer.returncode == 0:
+                found_lines += [f"{' '.join(listing[:2])}: {line}" for line in answer.stdout.split()]
     return found_lines
+
+
+def _runs_here(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cwd").resolve() == ROOT
+    return False
 
 
 @contextlib.contextmanager
@@ -61,13 +80,12 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    before = set(leftovers())  # someone else's runs on this machine are not ours to count
     failures = 0
     for number in range(1, args.runs + 1):
         started = time.perf_counter()
         proc = gate(args.stack)
         output, _ = proc.communicate(timeout=RUN_LIMIT)
-        left = sorted(set(leftovers()) - before)
+        left = leftovers([(proc.pid, output)])
         status = "ok" if proc.returncode == 0 and not left else "FAILED"
         failures += status != "ok"
         print(
@@ -78,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     pair = [gate(args.stack), gate(args.stack)]
     outputs = [proc.communicate(timeout=RUN_LIMIT)[0] for proc in pair]
     codes = [proc.returncode for proc in pair]
-    left = sorted(set(leftovers()) - before)
+    left = leftovers([(proc.pid, output) for proc, output in zip(pair, outputs, strict=True)])
     print(f"two gates at once: exit codes {codes}, left behind: {left or 'nothing'}")
     for code, output in zip(codes, outputs, strict=True):
         if code != 0:

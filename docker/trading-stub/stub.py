@@ -22,8 +22,8 @@ Settings, from the environment:
                      403. Unset or empty: no Origin check
   STUB_BREAK         comma-separated checks to disable, for the gate's mutation self-check:
                      auth-type, aud, aud-optional, iss, camel-case, signature, expiry, exp-optional,
-                     token-type, auth-timeout, close-after-error, open-after-bad-frame, push-held
-                     (see BREAKS)
+                     token-type, auth-timeout, close-after-error, open-after-bad-frame, push-held,
+                     pings-late (see BREAKS)
 
 HTTP beside the WebSocket:
   GET /health                       200 `ok`
@@ -77,7 +77,9 @@ BREAKS = {
     "close-after-error": "send the error frame but do not close",
     "open-after-bad-frame": "leave the socket open, sending nothing, after a first frame that is no JSON object",
     "push-held": "hold pushed frames back and send them together, as a buffering proxy would",
+    "pings-late": "ping at 1.5 times the contract's interval, as a stub held up by a busy machine",
 }
+LATE_PINGS = 1.5  # times the contract's ping interval, under STUB_BREAK=pings-late
 # The kinds of refusal: each closes with the contract's close code of that name.
 BAD_MESSAGE, BAD_TOKEN = "close_bad_message", "close_bad_token"
 CLOSE_REASONS = {BAD_MESSAGE: "authentication failed", BAD_TOKEN: "invalid token"}
@@ -527,6 +529,11 @@ class Stub:
             await send(ws, tick)
 
 
+def ping_interval(settings: Settings) -> float | None:
+    interval = settings.contract["server_ping_interval"]
+    return interval * LATE_PINGS if interval and "pings-late" in settings.breaks else interval
+
+
 async def run(settings: Settings) -> None:
     stub = Stub(settings)
     websockets_logger = logging.getLogger("websockets.server")
@@ -547,7 +554,7 @@ async def run(settings: Settings) -> None:
         process_response=stub.process_response,
         # Unset in the contract: the library's own limit and no pings of the stub's own.
         **({"max_size": settings.max_message_bytes} if settings.max_message_bytes else {}),
-        ping_interval=settings.contract["server_ping_interval"],
+        ping_interval=ping_interval(settings),
     ) as server:
         host, port = server.sockets[0].getsockname()[:2]
         print(f"listening on {host}:{port}", flush=True)
