@@ -148,11 +148,11 @@ def test_the_handshake_wins_over_a_static_finding_it_contradicts(tmp_path):
     assert (run.exit_code, len(contradicted)) == (0, 2), run.output[-3000:]
 
 
-def test_the_location_the_gate_writes_leaves_out_a_refused_host(tmp_path):
-    """The whole location offered to a site without one forwards the advised headers, but not a Host the service
-    would refuse."""
+def test_the_location_the_gate_writes_carries_no_advised_header(tmp_path):
+    """The whole location offered to a site without one holds only what the upgrade needs: no advised header (a
+    Host the service might refuse among them), unless the contract requires it."""
     site = tmp_path / "site.conf"
     site.write_text("server {\n    listen 80;\n    server_name trade.example.com;\n}\n")
     fix = lint(site, allowed_hosts=("localhost", "127.0.0.1"))[0].fix
-    assert ("proxy_set_header Host" in fix, "proxy_set_header X-Forwarded-For" in fix) == (False, True), fix
-    assert "proxy_set_header Host $host;" in lint(site)[0].fix
+    assert ("proxy_set_header Host" in fix, "proxy_set_header X-Forwarded-For" in fix) == (False, False), fix
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in lint(site, required_headers=("X-Forwarded-Proto",))[0].fix

@@ -63,9 +63,7 @@ CORRECT_SITES = [
 # comments left out.
 LOCATION_FIX = (
     "location /ws/ { proxy_pass http://127.0.0.1:8001; proxy_http_version 1.1; "
-    'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; proxy_set_header Host $host; '
-    "proxy_set_header X-Real-IP $remote_addr; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; "
-    "proxy_set_header X-Forwarded-Proto $scheme; proxy_read_timeout 3600s; }"
+    'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; proxy_read_timeout 3600s; }'
 )
 
 

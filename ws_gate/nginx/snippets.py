@@ -83,7 +83,7 @@ def websocket_location(
         f"    {connection(connection_value)}",
     ]
     if forwarded:
-        lines += ["    # the headers the trading-service reads"]
+        lines += ["    # the headers the trading-service needs (the contract's required_headers)"]
         lines += [f"    {forwarded_header(name)}" for name in forwarded]
     lines += [
         f"    # nginx closes a WebSocket silent this long (its default: {PROXY_READ_TIMEOUT:g} s)",
