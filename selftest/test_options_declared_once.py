@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.options import GROUPS, OPTIONS
+from ws_gate.options_table import GROUPS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS_DOC = ROOT / "docs" / "options.md"

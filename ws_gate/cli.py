@@ -1,18 +1,22 @@
-"""`ws-gate`: the gate as one command, from any folder. It takes the pytest plugin's options, runs the gate's
-cases with their plugins (ws_gate/layout.py says where they are) in a pytest process of its own, and exits 0 when
-the gate passed, 1 when it found a fault, 2 on a usage or environment error. Reports go to reports/ under the
-current folder."""
+"""`ws-gate`: the gate as one command, from any folder. Its own parser (ws_gate/arguments.py) reads the gate's
+options, ws_gate/environment.py checks what would fail before any case runs, then the gate's cases run with their
+plugins (ws_gate/layout.py says where they are) in a pytest process of its own, which prints the verdict. It exits
+0 when the gate passed, 1 when it found a fault, 2 on a usage or environment error. Reports go to reports/ under the
+current folder, or to --reports."""
 
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from ws_gate import __version__
+from ws_gate import arguments, environment
+from ws_gate.errors import GateSetupError
 from ws_gate.layout import ROOT
-from ws_gate.reports import ci_report, html_report
+from ws_gate.reports import ci_report, console, html_report
 
 PYTEST_USAGE_ERROR = 4
 # A stopped run tears its stack down in seconds; this bounds one stuck in its teardown.
@@ -22,17 +26,30 @@ STUCK = (
     "ws-gate: the run did not end {seconds:.0f} s after the signal: killed with its processes; a Docker stack's "
     "containers may be left: docker ps -aq --filter label=ws-gate.run | xargs -r docker rm -f"
 )
-USAGE_ERROR = "an option the gate does not take, or a bad value: pytest's message above says which"
+USAGE_ERROR = "a pytest option after -- that pytest does not take, or a bad value: pytest's message above says which"
+PYTEST_CONFIG = ("--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"))
+# --color as pytest spells it.
+COLOR = {"auto": "auto", "always": "yes", "never": "no"}
 
 
-def pytest_arguments(options: list[str]) -> list[str]:
-    """The gate's pytest command line for `options`: JUnit in reports/junit.xml unless another file is given."""
+def pytest_arguments(given: argparse.Namespace, extra: list[str], reports: Path) -> list[str]:
+    """The gate's pytest command line: the table's options as given, the console the command line asks for, and
+    JUnit in the reports folder unless pytest's arguments (`extra`) name another file."""
     junit = (
         []
-        if any(option.startswith(("--junitxml", "--junit-xml")) for option in options)
-        else [f"--junitxml={ci_report.REPORTS / 'junit.xml'}"]
+        if any(option.startswith(("--junitxml", "--junit-xml")) for option in extra)
+        else [f"--junitxml={reports / 'junit.xml'}"]
     )
-    return ["--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"), *junit, *options, str(ROOT / "tests")]
+    debugging = given.pytest_report or given.verbose >= 2
+    shown = [
+        f"--console={'pytest' if debugging else 'verdict'}",
+        f"--color={COLOR[given.color]}",
+        *(["-" + "v" * given.verbose] if given.verbose else []),
+        *(["-q"] if given.quiet else []),
+        *(["-n", given.jobs] if given.jobs else []),
+    ]
+    options = [*arguments.gate_options(given), *shown, *junit, *extra]
+    return ["--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"), *options, str(ROOT / "tests")]
 
 
 def run_pytest(arguments: list[str]) -> tuple[int, bool]:
@@ -65,7 +82,7 @@ def run_pytest(arguments: list[str]) -> tuple[int, bool]:
             waited = time.monotonic() - signalled_at
             if waited > 2 * TEARDOWN_GRACE:
                 os.killpg(proc.pid, signal.SIGKILL)
-                print(STUCK.format(seconds=waited), file=sys.stderr)
+                console.error_line(STUCK.format(seconds=waited))
                 return proc.wait(), True
             if waited > TEARDOWN_GRACE and not resent:
                 proc.send_signal(received[0])
@@ -76,28 +93,38 @@ def run_pytest(arguments: list[str]) -> tuple[int, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = sys.argv[1:] if argv is None else argv
-    if "--version" in options:
-        print(f"ws-gate {__version__}")
-        return 0
-    ci_report.VERDICT_JSON.unlink(missing_ok=True)
-    pytest_code, interrupted = run_pytest(pytest_arguments(options))
+    try:
+        given, extra = arguments.parse(sys.argv[1:] if argv is None else argv)
+    except arguments.UsageError as error:
+        console.error_line(str(error))
+        return 2
+    if given.pytest_help:
+        return subprocess.run([sys.executable, "-P", "-m", "pytest", *PYTEST_CONFIG, "--help"]).returncode
+    reports = getattr(given, "reports", ci_report.REPORTS)
+    verdict_json = reports / ci_report.VERDICT_JSON.name
+    try:
+        environment.check(reports)
+    except GateSetupError as error:
+        console.error_line(str(error))
+        return 2
+    pytest_code, interrupted = run_pytest(pytest_arguments(given, extra, reports))
     # However far an interrupted run got, it gives no verdict: whatever pytest's code, it is exit 2.
     exit_code = 2 if interrupted else ci_report.gate_exit_code(pytest_code)
-    if exit_code == 2 and _written_exit_code() != 2:  # stopped before, or while, the gate's plugins wrote it
+    if exit_code == 2 and _written_exit_code(verdict_json) != 2:  # stopped before, or while, the plugins wrote it
         error = "interrupted" if interrupted else USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
         if error == USAGE_ERROR:
-            print(f"ws-gate: {error}", file=sys.stderr)
-        ci_report.write_json(ci_report.VERDICT_JSON, ci_report.verdict_document(exit_code, error=error))
-        html_report.write_beside(ci_report.VERDICT_JSON)
+            console.error_line(error)
+        ci_report.write_json(verdict_json, ci_report.verdict_document(exit_code, error=error))
+        html_report.write_beside(verdict_json)
     return exit_code
 
 
-def _written_exit_code() -> int | None:
+def _written_exit_code(verdict_json: Path) -> int | None:
     try:
-        return json.loads(ci_report.VERDICT_JSON.read_text())["exit_code"]
+        return json.loads(verdict_json.read_text())["exit_code"]
     except (OSError, ValueError, KeyError):
         return None
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,16 @@
-"""What the gate's plugins print at the end of a run, written here only: the verdict, the route map, the findings
-reported without failing, the unmet --require families, and the GitHub annotations. `terminal` is pytest's
-terminal reporter (its section and write_line), handed in by the plugin."""
+"""What the gate writes to the terminal, written here only. Under pytest's own report (--console pytest): the
+verdict, the route map, the findings reported without failing, the unmet --require families and the GitHub
+annotations, through pytest's terminal reporter (its section and write_line), handed in by the plugin. Under the
+gate's own console (ws-gate's default): a short header, a progress line on a terminal, the verdict and the last
+line, from the run's verdict.json document; and the command's one-line errors."""
 
-from ws_gate.reports.verdict import terminal_lines
+import re
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from ws_gate.reports.verdict import NOT_CHECKED, terminal_lines
 
 
 def annotations(terminal, commands: list[str]) -> None:
@@ -33,3 +41,155 @@ def findings(terminal, lines: list[str]) -> None:
         terminal.section("ws-gate findings (reported, not failed)")
         for line in lines:
             terminal.write_line(line)
+
+
+# The gate's own console (ws-gate's default, --console verdict): the verdict as a person reads it, written from the
+# run's verdict.json document, with rich for colour on a terminal only (NO_COLOR and --color never turn it off).
+
+EXIT_MEANING = {
+    0: "exit 0: the gate passed",
+    1: "exit 1: the gate found a fault",
+    2: "exit 2: a usage or environment error, no verdict",
+}
+TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+# An HTML body as the reasons quote it: to its end, or to the mark of its cut ("... (175 chars)'").
+HTML = re.compile(r"'?<(?:!doctype|html)\b.*?(?:\.\.\. \(\d+ chars\)'|</html>(?:\\r|\\n|\s)*'|$)", re.I | re.S)
+
+
+def screen(color: str = "auto", file=None) -> Console:
+    """The console the verdict is written to: standard output, coloured on a terminal only."""
+    force = {"always": True, "never": False}.get(color)
+    return Console(
+        file=file or sys.stdout,
+        force_terminal=force,
+        no_color=color == "never" or None,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def short_reason(reason: str) -> str:
+    """A not-checked reason on one line: an HTML body cut to its title."""
+    reason = " ".join(reason.split())
+    html = HTML.search(reason)
+    if html:
+        title = TITLE.search(html.group(0))
+        page = f"an HTML page '{title.group(1).strip()}'" if title else "an HTML page"
+        reason = reason[: html.start()] + page + reason[html.end() :]
+    return reason
+
+
+def header(out: Console, facts: list[str]) -> None:
+    for line in facts:
+        out.print(line, style="dim", markup=False)
+
+
+def progress(out: Console, done: int, total: int | None, family: str) -> None:
+    """The live progress line, redrawn in place, on a terminal only."""
+    if out.is_terminal:
+        of = f" of {total}" if total else ""
+        out.file.write(f"\r\x1b[2K{done}{of} cases, {family}")
+        out.file.flush()
+
+
+def one_per_fix(faults: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """The faults grouped by their fix, in the order they were raised: each fix is shown once, with the first
+    fault that needs it and the causes of the others."""
+    groups: dict[str, tuple[dict, list[dict]]] = {}
+    for fault in faults:
+        first, others = groups.setdefault(fault["fix_summary"], (fault, []))
+        if fault is not first:
+            others.append(fault)
+    return list(groups.values())
+
+
+def _fault(out: Console, fault: dict, others: list[dict]) -> None:
+    families = ", ".join(dict.fromkeys(name for each in (fault, *others) for name in each["families"]))
+    out.print(Text.assemble(("FAULT ", "bold red"), (f"[{families}] ", "red"), fault["cause"]))
+    for other in others:
+        out.print(f"  also: {other['cause']}", markup=False)
+    for label, value in (("sent", "; ".join(fault.get("sent") or [])), ("got", short_reason(fault.get("got") or ""))):
+        if value:
+            out.print(f"  {label + ':':<5} {value}", markup=False)
+    if fault.get("where"):
+        out.print(f"  at:   {_where(fault['where'])}", markup=False)
+    fix, verified = fault["fix"], fault.get("verified")
+    block = fix.get("write") if fix.get("kind") == "SiteEdit" and len(fix.get("write") or []) > 1 else None
+    summary = fault["fix_summary"]
+    if block:  # the block itself follows: the summary names only where it goes
+        summary = (
+            f"replace `{fix['replaces']}` at {_where(fix['at'])} with:"
+            if fix.get("replaces")
+            else (f"add to the server block at {_where(fix['at'])}:")
+        )
+    mark = (f"  (verified: {verified})", "bold green") if verified else ""
+    out.print(Text.assemble("  fix:  ", (summary, "green"), mark))
+    for line in block or []:
+        out.print(f"        {line}", style="green", markup=False)
+
+
+def _where(where: dict) -> str:
+    if where.get("line") is not None:
+        return f"{where['file']}:{where['line']}"
+    return f"{where['file']} at offset {where['offset']}" if where.get("offset") is not None else where["file"]
+
+
+def verdict_screen(out: Console, document: dict, skips: dict[str, list[str]], cases: dict[str, list[str]]) -> None:
+    """The verdict: each fault once with its fix, the families that passed on one line, one line per distinct
+    reason a family was not checked, and the last line. `skips` is each family's skipped cases' reasons, `cases`
+    each family's case lines, shown under it with -v (empty without)."""
+    if progress_shown(out):
+        out.file.write("\r\x1b[2K")
+    if document.get("error"):
+        return
+    families = document.get("families") or {}
+    for fault, others in one_per_fix(document.get("faults") or []):
+        _fault(out, fault, others)
+    failed_without_fault = [
+        failure for failure in document.get("failures") or [] if not failure.get("fix") and failure["family"] != "stack"
+    ]
+    for failure in failed_without_fault:
+        out.print(Text.assemble(("FAILED ", "bold red"), f"[{failure['family']}] {failure['message']}"))
+    if document["stack"].get("went_away"):
+        out.print(Text.assemble(("STACK ", "bold red"), document["stack"]["went_away"]))
+    passed = [f"{name} ({result['passed']})" for name, result in families.items() if result["status"] == "passed"]
+    if passed:
+        out.print(Text.assemble(("passed: ", "bold green"), ", ".join(passed)))
+    reasons: dict[str, list[str]] = {}
+    for name, result in families.items():
+        if result["status"] == NOT_CHECKED:
+            for reason in skips.get(name) or [result["reason"] or "no test ran"]:
+                reasons.setdefault(short_reason(reason), []).append(name)
+    for reason, names in reasons.items():
+        counted = ", ".join(f"{name} ({names.count(name)})" for name in dict.fromkeys(names))
+        out.print(Text.assemble(("not checked: ", "yellow"), f"{counted}: {reason}"))
+    for name, lines in cases.items():
+        out.print(f"{name}:", style="bold", markup=False)
+        for line in lines:
+            out.print(f"  {line}", markup=False)
+
+
+def progress_shown(out: Console) -> bool:
+    return out.is_terminal
+
+
+def last_line(out: Console, document: dict, written: list[str]) -> None:
+    """The counts, the report files written, the time, and what the exit code means."""
+    families = (document.get("families") or {}).values()
+    counts = {status: sum(result["status"] == status for result in families) for status in ("failed", "passed")}
+    unchecked = sum(result["status"] == NOT_CHECKED for result in families)
+    seconds = (document.get("timings") or {}).get("total_seconds")
+    parts = [
+        f"{len(document.get('faults') or [])} faults",
+        f"families: {counts['failed']} failed, {counts['passed']} passed, {unchecked} not checked",
+        f"reports: {', '.join(written)}" if written else "",
+        f"{seconds:.1f} s" if seconds is not None else "",
+        EXIT_MEANING[document["exit_code"]],
+    ]
+    style = {0: "bold green", 1: "bold red"}.get(document["exit_code"], "bold yellow")
+    out.print(" · ".join(part for part in parts if part), style=style, markup=False)
+
+
+def error_line(message: str) -> None:
+    """A usage or environment error: one line on standard error."""
+    print(f"ws-gate: {message.removeprefix('ws-gate: ')}", file=sys.stderr)
