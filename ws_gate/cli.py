@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         given, extra = arguments.parse(sys.argv[1:] if argv is None else argv)
     except arguments.UsageError as error:
         console.error_line(str(error))
+        _write_error(ci_report.VERDICT_JSON, str(error))
         return 2
     if given.pytest_help:
         return subprocess.run([sys.executable, "-P", "-m", "pytest", *PYTEST_CONFIG, "--help"]).returncode
@@ -114,9 +115,17 @@ def main(argv: list[str] | None = None) -> int:
         error = "interrupted" if interrupted else USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
         if error == USAGE_ERROR:
             console.error_line(error)
-        ci_report.write_json(verdict_json, ci_report.verdict_document(exit_code, error=error))
-        html_report.write_beside(verdict_json)
+        _write_error(verdict_json, error)
     return exit_code
+
+
+def _write_error(verdict_json: Path, error: str | None) -> None:
+    """verdict.json (and report.html) for a run that gave no verdict, when its folder can be written."""
+    try:
+        ci_report.write_json(verdict_json, ci_report.verdict_document(2, error=error))
+        html_report.write_beside(verdict_json)
+    except OSError:
+        pass  # the error line said it; an unwritable folder is said by environment.check
 
 
 def _written_exit_code(verdict_json: Path) -> int | None:

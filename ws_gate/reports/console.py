@@ -14,9 +14,13 @@ from ws_gate.reports.verdict import NOT_CHECKED, terminal_lines
 
 
 def annotations(terminal, commands: list[str]) -> None:
-    """GitHub's workflow commands, which its log turns into annotations on the site file's lines."""
+    """GitHub's workflow commands, which its log turns into annotations on the site file's lines: through pytest's
+    terminal reporter, or the gate's own console."""
     for command in commands:
-        terminal.write_line(command)
+        if isinstance(terminal, Console):
+            terminal.print(command, markup=False, highlight=False)
+        else:
+            terminal.write_line(command)
 
 
 def unmet_requirements(terminal, reasons: list[str]) -> None:
@@ -134,9 +138,11 @@ def _where(where: dict) -> str:
     return f"{where['file']} at offset {where['offset']}" if where.get("offset") is not None else where["file"]
 
 
-def verdict_screen(out: Console, document: dict, skips: dict[str, list[str]], cases: dict[str, list[str]]) -> None:
-    """The verdict: each fault once with its fix, the families that passed on one line, one line per distinct
-    reason a family was not checked, and the last line. `skips` is each family's skipped cases' reasons, `cases`
+def verdict_screen(
+    out: Console, document: dict, notes: list[str], skips: dict[str, list[str]], cases: dict[str, list[str]]
+) -> None:
+    """The verdict: each fault once with its fix, the run's notes, the families that passed on one line, and one
+    line per distinct reason a family was not checked. `skips` is each family's skipped cases' reasons, `cases`
     each family's case lines, shown under it with -v (empty without)."""
     if progress_shown(out):
         out.file.write("\r\x1b[2K")
@@ -152,6 +158,8 @@ def verdict_screen(out: Console, document: dict, skips: dict[str, list[str]], ca
         out.print(Text.assemble(("FAILED ", "bold red"), f"[{failure['family']}] {failure['message']}"))
     if document["stack"].get("went_away"):
         out.print(Text.assemble(("STACK ", "bold red"), document["stack"]["went_away"]))
+    for note in notes:
+        out.print(f"note: {note}", markup=False)
     passed = [f"{name} ({result['passed']})" for name, result in families.items() if result["status"] == "passed"]
     if passed:
         out.print(Text.assemble(("passed: ", "bold green"), ", ".join(passed)))
