@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         _write_error(ci_report.VERDICT_JSON, str(error))
         return 2
     if given.pytest_help:
-        return subprocess.run([sys.executable, "-P", "-m", "pytest", *PYTEST_CONFIG, "--help"]).returncode
+        return subprocess.run(
+            [sys.executable, "-P", "-m", "pytest", *PYTEST_CONFIG, "--help", str(ROOT / "tests")]
+        ).returncode
     reports = getattr(given, "reports", ci_report.REPORTS)
     verdict_json = reports / ci_report.VERDICT_JSON.name
     try:

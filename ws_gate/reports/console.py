@@ -4,6 +4,7 @@ annotations, through pytest's terminal reporter (its section and write_line), ha
 gate's own console (ws-gate's default): a short header, a progress line on a terminal, the verdict and the last
 line, from the run's verdict.json document; and the command's one-line errors."""
 
+import os
 import re
 import sys
 
@@ -61,12 +62,13 @@ HTML = re.compile(r"'?<(?:!doctype|html)\b.*?(?:\.\.\. \(\d+ chars\)'|</html>(?:
 
 
 def screen(color: str = "auto", file=None) -> Console:
-    """The console the verdict is written to: standard output, coloured on a terminal only."""
-    force = {"always": True, "never": False}.get(color)
+    """The console the verdict is written to: standard output, styled on a terminal only, or with --color always;
+    never with --color never or NO_COLOR set."""
+    plain = color == "never" or bool(os.environ.get("NO_COLOR"))
     return Console(
         file=file or sys.stdout,
-        force_terminal=force,
-        no_color=color == "never" or None,
+        force_terminal={"always": True, "never": False}.get(color),
+        color_system=None if plain else "auto",  # none: no styles at all, bold neither
         highlight=False,
         soft_wrap=True,
     )
