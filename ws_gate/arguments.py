@@ -45,7 +45,28 @@ def target(value: str) -> str:
     return value
 
 
-CHECKS = {"--target": target}
+def at_least(lowest: float, kind: type = int):
+    """An argparse type: a number of `kind`, `lowest` or more."""
+
+    def number(value: str):
+        try:
+            parsed = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {value!r}") from None
+        if parsed < lowest:
+            raise argparse.ArgumentTypeError(f"must be {lowest:g} or more, got {value!r}")
+        return parsed
+
+    return number
+
+
+CHECKS = {
+    "--target": target,
+    "--load": at_least(0),
+    "--worker-connections": at_least(1),
+    "--backend-port": at_least(1),
+    "--auth-timeout": at_least(0.1, float),
+}
 # Set by the command itself: --pytest-report or -vv is --console pytest, else the gate's own verdict.
 SET_BY_THE_COMMAND = {"--console"}
 

@@ -5,11 +5,13 @@ plugins (ws_gate/layout.py says where they are) in a pytest process of its own, 
 current folder, or to --reports."""
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,9 +42,8 @@ def pytest_arguments(given: argparse.Namespace, extra: list[str], reports: Path)
         if any(option.startswith(("--junitxml", "--junit-xml")) for option in extra)
         else [f"--junitxml={reports / 'junit.xml'}"]
     )
-    debugging = given.pytest_report or given.verbose >= 2
     shown = [
-        f"--console={'pytest' if debugging else 'verdict'}",
+        f"--console={'pytest' if _debugging(given) else 'verdict'}",
         f"--color={COLOR[given.color]}",
         *(["-" + "v" * given.verbose] if given.verbose else []),
         *(["-q"] if given.quiet else []),
@@ -52,7 +53,12 @@ def pytest_arguments(given: argparse.Namespace, extra: list[str], reports: Path)
     return ["--rootdir", str(ROOT), "-c", str(ROOT / "pytest.ini"), *options, str(ROOT / "tests")]
 
 
-def run_pytest(arguments: list[str]) -> tuple[int, bool]:
+def _debugging(given: argparse.Namespace) -> bool:
+    """-vv or --pytest-report: pytest's own report, for debugging the gate itself."""
+    return given.pytest_report or given.verbose >= 2
+
+
+def run_pytest(arguments: list[str], stderr=None) -> tuple[int, bool]:
     """pytest's exit code for `arguments`, and whether a signal interrupted it. pytest runs in a process group of
     its own, so that a Ctrl-C or a SIGTERM, to this command or to its group, reaches pytest once, through here: its
     teardown then runs whole. A teardown that outlasts TEARDOWN_GRACE gets the signal again, then its whole group
@@ -68,7 +74,7 @@ def run_pytest(arguments: list[str]) -> tuple[int, bool]:
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         # -P: the current folder, a team's repository, goes on no import path.
-        proc = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments], process_group=0)
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "pytest", *arguments], process_group=0, stderr=stderr)
         if received:  # a signal came before there was a pytest to forward it to
             proc.send_signal(received[0])
         signalled_at, resent = None, False
@@ -106,15 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     reports = getattr(given, "reports", ci_report.REPORTS)
     verdict_json = reports / ci_report.VERDICT_JSON.name
     try:
-        environment.check(reports)
+        environment.check(reports, getattr(given, "summary", None))
     except GateSetupError as error:
         console.error_line(str(error))
         return 2
-    pytest_code, interrupted = run_pytest(pytest_arguments(given, extra, reports))
+    debugging = _debugging(given)
+    # Under the gate's console pytest's standard error is read once the run ends, and said in one line.
+    with tempfile.TemporaryFile("w+") if not debugging else contextlib.nullcontext() as errors:
+        pytest_code, interrupted = run_pytest(pytest_arguments(given, extra, reports), stderr=errors)
+        said = None
+        if errors is not None:
+            errors.seek(0)
+            said = console.pytest_errors(errors.read())
     # However far an interrupted run got, it gives no verdict: whatever pytest's code, it is exit 2.
     exit_code = 2 if interrupted else ci_report.gate_exit_code(pytest_code)
     if exit_code == 2 and _written_exit_code(verdict_json) != 2:  # stopped before, or while, the plugins wrote it
-        error = "interrupted" if interrupted else USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None
+        error = "interrupted" if interrupted else said or (USAGE_ERROR if pytest_code == PYTEST_USAGE_ERROR else None)
         if error == USAGE_ERROR:
             console.error_line(error)
         _write_error(verdict_json, error)

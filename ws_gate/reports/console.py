@@ -203,3 +203,25 @@ def last_line(out: Console, document: dict, written: list[str]) -> None:
 def error_line(message: str) -> None:
     """A usage or environment error: one line on standard error."""
     print(f"ws-gate: {message.removeprefix('ws-gate: ')}", file=sys.stderr)
+
+
+# pytest's usage error, as its parser writes it: "python -m pytest: error: unrecognized arguments: --x".
+PYTEST_USAGE = re.compile(r"^\S.*pytest: error: (.+)$", re.MULTILINE)
+
+
+def pytest_errors(text: str) -> str | None:
+    """pytest's standard error under the gate's console, said in one line on this one: the gate's own lines as
+    they are (an exit at configure time loses pytest's "Exit: "), pytest's usage error as its `error:` line, a
+    traceback of the gate itself as its last line. The first error said, for verdict.json."""
+    lines = [line.removeprefix("Exit: ") for line in text.splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith("ws-gate: ")]
+    usage = PYTEST_USAGE.search(text)
+    if not said and usage:
+        said = [f"ws-gate: pytest after --: {usage.group(1)} (ws-gate --pytest-help lists pytest's options)"]
+    elif not said and "Traceback" in text:
+        said = [f"ws-gate: the gate itself failed: {lines[-1]}; ws-gate --pytest-report shows where"]
+    elif not said:
+        said = lines
+    for line in said:
+        print(line, file=sys.stderr)
+    return said[0].removeprefix("ws-gate: ") if said else None
