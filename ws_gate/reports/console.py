@@ -11,7 +11,7 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-from ws_gate.reports.verdict import NOT_CHECKED, terminal_lines
+from ws_gate.reports.verdict import NOT_CHECKED, one_per_fix, terminal_lines
 
 
 def annotations(terminal, commands: list[str]) -> None:
@@ -96,17 +96,6 @@ def progress(out: Console, done: int, total: int | None, family: str) -> None:
         of = f" of {total}" if total else ""
         out.file.write(f"\r\x1b[2K{done}{of} cases, {family}")
         out.file.flush()
-
-
-def one_per_fix(faults: list[dict]) -> list[tuple[dict, list[dict]]]:
-    """The faults grouped by their fix, in the order they were raised: each fix is shown once, with the first
-    fault that needs it and the causes of the others."""
-    groups: dict[str, tuple[dict, list[dict]]] = {}
-    for fault in faults:
-        first, others = groups.setdefault(fault["fix_summary"], (fault, []))
-        if fault is not first:
-            others.append(fault)
-    return list(groups.values())
 
 
 def _fault(out: Console, fault: dict, others: list[dict]) -> None:
