@@ -135,8 +135,6 @@ def verdict_screen(
     """The verdict: each fault once with its fix, the run's notes, the families that passed on one line, and one
     line per distinct reason a family was not checked. `skips` is each family's skipped cases' reasons, `cases`
     each family's case lines, shown under it with -v (empty without)."""
-    if progress_shown(out):
-        out.file.write("\r\x1b[2K")
     if document.get("error"):
         return
     families = document.get("families") or {}
@@ -168,8 +166,10 @@ def verdict_screen(
             out.print(f"  {line}", markup=False)
 
 
-def progress_shown(out: Console) -> bool:
-    return out.is_terminal
+def end_progress(out: Console) -> None:
+    """The progress line cleared, before the verdict takes its place."""
+    if out.is_terminal:
+        out.file.write("\r\x1b[2K")
 
 
 def last_line(out: Console, document: dict, written: list[str]) -> None:
