@@ -91,8 +91,8 @@ def header(out: Console, facts: list[str]) -> None:
 
 
 def progress(out: Console, done: int, total: int | None, family: str) -> None:
-    """The live progress line, redrawn in place, on a terminal only."""
-    if out.is_terminal:
+    """The live progress line, redrawn in place, on a terminal only (not in a CI log, even with --color always)."""
+    if out.file.isatty():
         of = f" of {total}" if total else ""
         out.file.write(f"\r\x1b[2K{done}{of} cases, {family}")
         out.file.flush()
@@ -168,7 +168,7 @@ def verdict_screen(
 
 def end_progress(out: Console) -> None:
     """The progress line cleared, before the verdict takes its place."""
-    if out.is_terminal:
+    if out.file.isatty():
         out.file.write("\r\x1b[2K")
 
 
