@@ -24,6 +24,8 @@ BACKEND_SECRET_ENV ?=
 BACKEND_PORT ?=
 CA_FILE ?=
 SUMMARY ?=
+REPORTS ?=
+REPO_ROOT ?=
 ORIGIN_POLICY ?=
 JOBS ?=
 FRONTEND_DIST ?=
@@ -58,6 +60,8 @@ GATE_OPTIONS = --stack=$(STACK) \
 	$(if $(BACKEND_PORT),--backend-port=$(BACKEND_PORT)) \
 	$(if $(CA_FILE),--ca-file=$(CA_FILE)) \
 	$(if $(SUMMARY),--summary=$(SUMMARY)) \
+	$(if $(REPORTS),--reports=$(REPORTS)) \
+	$(if $(REPO_ROOT),--root=$(REPO_ROOT)) \
 	$(if $(ORIGIN_POLICY),--origin-policy=$(ORIGIN_POLICY)) \
 	$(if $(JOBS),-n $(JOBS))
 
@@ -65,7 +69,7 @@ GATE_OPTIONS = --stack=$(STACK) \
 
 # ws-gate exits 0, 1 (a fault) or 2 (a usage or environment error); make reports any failure as 2.
 gate: prerequisites
-	$(VENV)/bin/ws-gate $(GATE_OPTIONS) $(PYTEST_ARGS)
+	$(VENV)/bin/ws-gate $(GATE_OPTIONS) $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 load: prerequisites
 	$(PY) -m pytest $(GATE_OPTIONS) --load=$(N) tests/test_load.py --junitxml=reports/load.xml $(PYTEST_ARGS)

@@ -11,4 +11,5 @@ pytest_plugins = [
     "fixtures.policy",
     "fixtures.idle",
     "fixtures.overlap",
+    "fixtures.terminal",
 ]

@@ -24,6 +24,7 @@ PLUGINS = [
     "idle",
     "frontend",
     "redaction",
+    "terminal",
 ]
 
 

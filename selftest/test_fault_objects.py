@@ -55,7 +55,7 @@ def test_missing_location_gets_the_whole_block_once(tmp_path):
     assert (run.exit_code, block["families"], block["fix"]["at"]) == (
         1,
         ["endpoint", "proxy-upgrade"],
-        {"file": str(site), "line": 3, "offset": None},
+        {"file": str(site.relative_to(ROOT)), "line": 3, "offset": None},  # relative to the root the run stood in
     ), run.output[-3000:]
     code = [line.strip() for line in block["fix"]["write"] if not line.strip().startswith("#")]
     assert (code[0], code[-1], "proxy_set_header Upgrade $http_upgrade;" in code) == ("location /ws/ {", "}", True)

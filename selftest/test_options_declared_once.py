@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.options import GROUPS, OPTIONS
+from ws_gate.options_table import GROUPS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS_DOC = ROOT / "docs" / "options.md"
@@ -28,6 +28,8 @@ NOT_IN_MAKEFILE = {
     # `make load` passes it as --load=$(N) in its own recipe; in GATE_OPTIONS, N (1000 by default for make load)
     # would turn the load probe on in every `make gate`.
     "--load": "passed by `make load` as --load=$(N)",
+    # ws-gate sets it itself (the gate's verdict; pytest's report with -vv or --pytest-report) and takes no --console.
+    "--console": "set by ws-gate from -vv or --pytest-report",
 }
 # Options action.yml does not take as inputs, each for a reason.
 NOT_IN_ACTION = {
@@ -37,6 +39,10 @@ NOT_IN_ACTION = {
     # The action uploads reports/ and appends the verdict to the job summary; a summary written elsewhere would
     # be left out of the uploaded artifact.
     "--summary": "the summary stays in the uploaded reports/ folder",
+    "--reports": "the action uploads the reports/ folder",
+    # Under GitHub Actions the reports' paths are relative to the workspace, the checkout's root.
+    "--root": "the workspace is the root",
+    "--console": "set by ws-gate from -vv or --pytest-report",
 }
 # action.yml's inputs that configure the action itself, not the gate.
 ACTION_ONLY_INPUTS = {"upload-sarif", "artifact-name"}

@@ -220,8 +220,8 @@ def unverified_offer(tmp_path: Path) -> str | None:
         rules=rules,
     )
     faults = [found.report().as_data() for found in failures(lint_site(check))]
-    offered = patch.offer(faults, lambda: gate, None, tmp_path)
-    if (tmp_path / patch.SITE_PATCH).exists():
+    offered = patch.offer(faults, lambda: gate, None, tmp_path, tmp_path / "reports")
+    if (tmp_path / "reports" / patch.SITE_PATCH).exists():
         return f"site.patch was written: {offered}"
     if offered is None or not offered["said"].startswith("the gate could not verify a patch: "):
         return f"the verdict does not say the patch was withheld: {offered}"

@@ -81,12 +81,13 @@ def test_site_file_without_upgrade_exits_1(broken_run):
 
 
 def test_verdict_json_names_the_finding_at_its_line(broken_run):
-    """verdict.json holds the static check's finding with its family, file, line, message and fix."""
+    """verdict.json holds the static check's finding with its family, file relative to the repository root, line,
+    message and fix."""
     assert broken_run.verdict()["findings"] == [
         {
             "family": "proxy-upgrade",
             "rule": "upgrade-header",
-            "file": str(UPGRADE_MISSING),
+            "file": "selftest/confs/upgrade-missing.conf",  # relative to the workspace, the root
             "line": 3,
             "message": "Upgrade header not forwarded",
             "fix": UPGRADE_FIX,
@@ -123,18 +124,30 @@ def test_findings_are_annotations_under_github_actions(broken_run):
 
 
 def test_missing_site_file_exits_2_with_one_line(tmp_path):
-    """A site file path that does not exist is an environment error: one line, exit 2, verdict.json says why."""
+    """A site file path that does not exist is an environment error: one line, exit 2, verdict.json says why, with
+    the path relative to the working folder."""
     run = ws_gate(tmp_path, f"--nginx-conf={tmp_path / 'absent.conf'}")
-    assert run.exit_code == 2, run.output[-3000:]
-    assert f"ws-gate: --nginx-conf {tmp_path / 'absent.conf'}: no such file" in run.output
-    assert "Traceback" not in run.output
+    assert (run.exit_code, run.output.splitlines()) == (2, ["ws-gate: --nginx-conf absent.conf: no such file"])
     verdict = run.verdict()
-    assert (verdict["status"], verdict["error"]) == ("error", f"--nginx-conf {tmp_path / 'absent.conf'}: no such file")
+    assert (verdict["status"], verdict["error"]) == ("error", "--nginx-conf absent.conf: no such file")
+
+
+STACK_NOWHERE = (
+    "argument --stack: invalid choice: 'nowhere' (choose from 'auto', 'local', 'external', 'docker') "
+    "(ws-gate --help lists the options)"
+)
 
 
 def test_usage_error_exits_2(tmp_path):
-    """An option pytest rejects is a usage error: exit 2 (not pytest's 4), one last line, and verdict.json says so."""
+    """A value the command's parser rejects is a usage error: exit 2, one line, and verdict.json says so."""
     run = ws_gate(tmp_path, "--stack=nowhere")
+    assert (run.exit_code, run.output.splitlines()) == (2, [f"ws-gate: {STACK_NOWHERE}"])
+    assert (run.verdict()["status"], run.verdict()["error"]) == ("error", STACK_NOWHERE)
+
+
+def test_pytest_usage_error_exits_2(tmp_path):
+    """An argument after -- that pytest rejects is a usage error too: exit 2 (not pytest's 4), one last line."""
+    run = ws_gate(tmp_path, "--", "--no-such-pytest-option")
     assert run.exit_code == 2, run.output[-3000:]
     assert run.output.splitlines()[-1] == f"ws-gate: {cli.USAGE_ERROR}"
     assert (run.verdict()["status"], run.verdict()["error"]) == ("error", cli.USAGE_ERROR)
@@ -146,7 +159,7 @@ def test_a_signal_ends_the_run_with_teardown(tmp_path, signum, to_group):
     """A CI job cancelled mid-run (its signal sent to ws-gate, or to ws-gate's whole group) ends the run in
     seconds with exit 2, the verdict saying it was interrupted, and nothing left running or on disk."""
     runs_before = set(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"))
-    command = [str(WS_GATE), "--stack=local"]
+    command = [str(WS_GATE), "--stack=local", "--pytest-report"]  # pytest's report says when the stack is up
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
     with subprocess.Popen(command, cwd=tmp_path, process_group=0, **pipes) as proc:
         lines = []

@@ -7,7 +7,6 @@ import pytest
 from fixtures.options import say
 from ws_gate.client.load import limit_for, run_locust, write_report
 from ws_gate.faults import fault
-from ws_gate.reports import ci_report
 
 pytestmark = pytest.mark.fault("proxy-upgrade")
 
@@ -51,7 +50,7 @@ def test_proxy_holds_concurrent_sessions(stack, gate_options, mint, progress_bar
     """N sessions through Nginx all authenticate, stay open together and answer pings, within the time bound."""
     if gate_options.load == 0:
         pytest.skip("off by default: give --load N (make load N=1000)")
-    n, reports = gate_options.load, ci_report.REPORTS.resolve()
+    n, reports = gate_options.load, pytestconfig.getoption("reports").resolve()
     run = functools.partial(
         run_locust,
         n=n,

@@ -23,7 +23,7 @@ from ws_gate.subrun import SUBRUN, run_gate
 
 # The families that judge Nginx itself, which a patched copy of the site file must pass.
 NGINX_FAMILIES = ("proxy-upgrade", "endpoint")
-SITE_PATCH = Path("reports") / "site.patch"
+SITE_PATCH = "site.patch"  # in the run's reports folder
 INDENT = "    "
 
 
@@ -220,12 +220,15 @@ def _copy_of(path: Path, gate: GateOptions, site_file: Path, prefix: Path) -> Pa
         return None
 
 
-def offer(faults: list[dict], options: Callable[[], GateOptions], contract: Path | None, root: Path) -> dict | None:
-    """For a run whose faults include site-file edits: the patch of them all, verified on a patched copy; the
-    verified note set on each of those faults, and reports/site.patch written under `root`, only when it passes.
-    What verdict.json says of it (None: no site-file fault, or a run that is itself such a check)."""
+def offer(
+    faults: list[dict], options: Callable[[], GateOptions], contract: Path | None, root: Path, reports: Path
+) -> dict | None:
+    """For a run whose faults include site-file edits: the patch of them all (its paths relative to `root`),
+    verified on a patched copy; the verified note set on each of those faults, and site.patch written into
+    `reports`, only when it passes. What verdict.json says of it (None: no site-file fault, or a run that is itself
+    such a check)."""
     edits = [_site_edit(fault["fix"]) for fault in faults if fault["fix"]["kind"] == SiteEdit.__name__]
-    written = root / SITE_PATCH
+    written = reports / SITE_PATCH
     written.unlink(missing_ok=True)  # a patch of an earlier run is no offer of this one
     if not edits or os.environ.get(SUBRUN):
         return None
@@ -242,7 +245,7 @@ def offer(faults: list[dict], options: Callable[[], GateOptions], contract: Path
     for fault in faults:
         if fault["fix"]["kind"] == SiteEdit.__name__:
             fault["verified"] = verification.said
-    return {**summary, "file": str(SITE_PATCH), "said": f"{SITE_PATCH}: {verification.said}", "diff": patch.diff(root)}
+    return {**summary, "file": str(written), "said": f"{written}: {verification.said}", "diff": patch.diff(root)}
 
 
 def _site_edit(fix: dict) -> SiteEdit:

@@ -52,6 +52,17 @@ def distinct_faults(raised: list[tuple[str, str, Report]]) -> list[dict]:
     return list(faults.values())
 
 
+def one_per_fix(faults: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """verdict.json's faults grouped by their fix, in the order they were raised: each fix is shown once, with the
+    first fault that needs it and the others' causes (the console and the Markdown summary alike)."""
+    groups: dict[str, tuple[dict, list[dict]]] = {}
+    for fault in faults:
+        first, others = groups.setdefault(fault["fix_summary"], (fault, []))
+        if fault is not first:
+            others.append(fault)
+    return list(groups.values())
+
+
 def verdict_rows(
     outcomes: dict, titles: dict[str, str], went_away: str | None = None
 ) -> list[tuple[str, str, list[str]]]:
@@ -83,13 +94,21 @@ def terminal_lines(rows: list[tuple[str, str, list[str]]]) -> list[str]:
     return lines
 
 
-def markdown(rows: list[tuple[str, str, list[str]]], routes: list[dict]) -> str:
-    """The rows as a Markdown table, and the route map after them when the run drew one."""
+def markdown(rows: list[tuple[str, str, list[str]]], routes: list[dict], faults: list[dict] = ()) -> str:
+    """The rows as a Markdown table, each fault once with its fix (verdict.json's `faults`), and the route map
+    after them when the run drew one."""
     lines = ["## WebSocket gate verdict", "", "| fault | verdict | fixes / reason |", "| --- | --- | --- |"]
     lines += [
         f"| {title} | {verdict} | {'<br>'.join(detail.replace('|', '/') for detail in details)} |"
         for title, verdict, details in rows
     ]
+    if faults:
+        lines += ["", "### Faults", ""]
+        for fault, others in one_per_fix(faults):
+            families = ", ".join(dict.fromkeys(name for each in (fault, *others) for name in each["families"]))
+            verified = f" (verified: {fault['verified']})" if fault.get("verified") else ""
+            causes = "; ".join(each["cause"] for each in (fault, *others))
+            lines.append(f"- **{families}**: {causes}. Fix: `{fault['fix_summary']}`{verified}")
     if routes:
         lines += ["", "### Route map", "", "| route | from | location | WebSocket | verdict |"]
         lines += ["| --- | --- | --- | --- | --- |"]

@@ -1,0 +1,1 @@
+class a{constructor(t){this.config=t,this.ws=null}connect(){this.ws=new WebSocket("ws://"+window.location.hostname+":8001/api/v1/ai/ws/chat"),this.ws.onopen=()=>{this.ws.send(JSON.stringify({type:"authenticate",token:this.config.token}))}}}new a({token:localStorage.getItem("access_token")}).connect();
