@@ -5,9 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ws_gate.families import FAMILIES
 from ws_gate.nginx.runtime import DEFAULT_WORKER_CONNECTIONS
-from ws_gate.nginx.versions import HTTP_1_1_UPSTREAM_DEFAULT
 from ws_gate.reports.verdict import NOT_CHECKED
 from ws_gate.settings import CROSS_SITE_ORIGIN, ORIGIN_POLICIES, STUB_AUTH_TIMEOUT
 from ws_gate.stacks import STACKS
@@ -81,12 +79,10 @@ OPTIONS = (
     Option(
         "--nginx-version",
         "what to test",
-        "the nginx release the dynamic cases run on and the static check judges: 1.22, 1.26, 1.30 (Debian "
-        "bookworm, trixie, sid) or a full version; comma-separated, a matrix (default: the machine's nginx, or the "
-        "nearest release that loads the site file; external: production's, judged as older than "
-        f"{HTTP_1_1_UPSTREAM_DEFAULT.since} when not given)",
+        "the nginx release the cases run on: 1.22, 1.26, 1.30 (Debian's), a full version, or several for a matrix "
+        "(default: the machine's, or the release that loads the site file)",
     ),
-    Option("--nginx-bin", "what to test", "an nginx executable to run the dynamic cases on (its version from -V)"),
+    Option("--nginx-bin", "what to test", "an nginx executable to run the cases on"),
     Option("--contract", "the contract", "a TOML file overriding ws_gate/contract.toml", type=Path),
     Option(
         "--trading-address",
@@ -135,8 +131,7 @@ OPTIONS = (
     Option(
         "--backend-port",
         "what to test",
-        "the port --backend-image listens on (default 8001); external: the trading-service's port on the "
-        "target's host, dialled directly when Nginx does not upgrade",
+        "--backend-image's port (default 8001); external: the service's port on the target's host",
         type=int,
     ),
     Option("--target", "what to test", "ws://HOST[:PORT] or wss://HOST[:PORT] of the deployment under test"),
@@ -160,7 +155,7 @@ OPTIONS = (
     Option(
         "--reports",
         "output and reports",
-        "the folder the reports are written to: verdict.json, junit.xml, summary.md, ws-gate.sarif, report.html",
+        "the folder of the reports: verdict.json, junit.xml, summary.md, SARIF, report.html, site.patch",
         default=Path("reports"),
         type=Path,
     ),
@@ -188,7 +183,7 @@ OPTIONS = (
     Option(
         "--families",
         "output and reports",
-        f"FAMILY,...: run only the cases of these families ({', '.join(FAMILIES)}; default: all)",
+        "FAMILY,...: run only these families' cases",
         default="",
     ),
     Option(
