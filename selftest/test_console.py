@@ -61,7 +61,10 @@ def test_help_groups_the_options_with_env_defaults_examples_and_exit_codes(help_
     envs = [option.env for option in OPTIONS if option.env and f"env {option.env}" not in help_text]
     examples = [line for line in help_text.splitlines() if re.match(r"  [\w ]+: +ws-gate ", line)]
     assert (headings, envs, len(examples)) == (list(GROUPS), [], 3), help_text
-    assert ("(default: reports)" in " ".join(help_text.split()), "exit codes: 0 the gate passed, 1 it found a fault, 2" in help_text) == (
+    assert (
+        "(default: reports)" in " ".join(help_text.split()),
+        "exit codes: 0 the gate passed, 1 it found a fault, 2" in help_text,
+    ) == (
         True,
         True,
     ), help_text
