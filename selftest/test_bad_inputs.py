@@ -40,7 +40,12 @@ CASES = [
     ("contract-wrong-type", ["--contract=wrong-type.toml"], {}, "auth_timeout must be float, got 'x'"),
     ("nginx-prefix-missing", ["--nginx-prefix=missing-prefix"], {}, "--nginx-prefix missing-prefix: no such folder"),
     ("nginx-main-missing", ["--nginx-main=missing-main.conf"], {}, "--nginx-main missing-main.conf: no such file"),
-    ("nginx-version-not-a-version", ["--nginx-version=latest"], {}, "--nginx-version must look like 1.26.2"),
+    (
+        "nginx-version-not-a-version",
+        ["--nginx-version=latest"],
+        {},
+        "--nginx-version: give one version like 1.26 or 1.26.3",
+    ),
     ("backend-url-not-http", ["--backend-url=ftp://x"], {}, "--backend-url must look like http://HOST:PORT"),
     ("backend-url-without-secret", ["--backend-url=http://127.0.0.1:9"], {}, "--backend-url needs --jwt-secret"),
     ("secret-too-short", ["--jwt-secret=short"], {}, "--jwt-secret must be at least 32 characters"),
