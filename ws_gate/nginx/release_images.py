@@ -39,7 +39,7 @@ def release_image(version: str, client: docker.DockerClient, say: Callable[[str]
     checked to be that release's."""
     release = releases.find(version)
     image = image_name(release)
-    with releases.exclusive(LOCKS / f"ws-gate-nginx-base-{release.suite}.lock", BUILD_LIMIT):
+    with processes.exclusive(LOCKS / f"ws-gate-nginx-base-{release.suite}.lock", BUILD_LIMIT):
         built = _labels(client, image).get(PACKAGES_LABEL)
         if built != PACKAGES:
             if why := _impossible(image):

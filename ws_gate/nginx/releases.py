@@ -10,7 +10,6 @@ Measured cold on a shared, busy 2-core machine: 3 to 12 s a release, 22 to 26 MB
 of .debs), where `debootstrap --variant=minbase --include=nginx sid` took 95 s for 226 MB. Warm: 0.1 s, no download.
 """
 
-import fcntl
 import hashlib
 import lzma
 import os
@@ -22,11 +21,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ws_gate import processes
 from ws_gate.errors import GateSetupError
 from ws_gate.nginx.binary import NginxBinary
 from ws_gate.nginx.site import walk
@@ -58,7 +57,6 @@ MARKER = "release"  # written last into a complete root: the Debian version of i
 # A cold fetch takes a few seconds; these only stop a hung mirror from hanging the gate.
 FETCH_TIMEOUT = 30 * UNIT
 UNPACK_LIMIT = 300 * UNIT
-POLL = 0.5
 
 
 def find(version: str) -> Release:
@@ -118,7 +116,7 @@ def release_binary(version: str, say: Callable[[str], None]) -> NginxBinary:
     `say` gets one line before a download and one after it."""
     release = find(version)
     root = cache_root(release)
-    with exclusive(root.parent / f".{release.suite}.lock", UNPACK_LIMIT):
+    with processes.exclusive(root.parent / f".{release.suite}.lock", UNPACK_LIMIT):
         if not _complete(root):
             say(f"nginx: fetching Debian {release.suite}'s nginx {release.version} into {root}, once (a few seconds)")
             started = time.monotonic()
@@ -296,23 +294,6 @@ def _run(command: list[str], what: str) -> None:
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
         raise GateSetupError(f"{what} failed: {last}")
-
-
-@contextmanager
-def exclusive(lock_path: Path, limit: float) -> Iterator[None]:
-    """One gate sets a release up at a time; another waits (within `limit` seconds), then finds it there."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
-        deadline = time.monotonic() + limit
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise GateSetupError(f"another gate held {lock_path} for {limit:.0f} s") from None
-                time.sleep(POLL)
-        yield
 
 
 def main() -> int:
