@@ -99,9 +99,8 @@ def run_pytest(arguments: list[str], stderr=None) -> tuple[int, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = sys.argv[1:] if argv is None else argv
     try:
-        given, extra = arguments.parse(options)
+        given, extra = arguments.parse(sys.argv[1:] if argv is None else argv)
     except arguments.UsageError as error:
         console.error_line(str(error))
         _write_error(ci_report.VERDICT_JSON, str(error))
@@ -117,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     except GateSetupError as error:
         console.error_line(str(error))
         return 2
-    if matrix.requested(options):
-        return matrix.main(options)
+    versions = matrix.requested(getattr(given, "nginx_version", None))
+    if versions:
+        own = matrix.OWN_OPTIONS
+        others = [option for option in arguments.gate_options(given) if option.split("=", 1)[0] not in own]
+        return matrix.main(versions, others, reports)
     debugging = _debugging(given)
     # Under the gate's console pytest's standard error is read once the run ends, and said in one line.
     with tempfile.TemporaryFile("w+") if not debugging else contextlib.nullcontext() as errors:

@@ -12,25 +12,28 @@ from ws_gate.subrun import run_gate
 
 NGINX_FAMILIES = ("site-loads", "proxy-upgrade", "endpoint")
 OPTION = "--nginx-version"
-REPORT = Path("reports") / "matrix.json"
+# What each version's run sets itself: its release, and its reports in a folder of its own (ws_gate/subrun.py).
+OWN_OPTIONS = (OPTION, "--reports", "--summary")
+REPORT = "matrix.json"  # in the run's reports folder
 
 
-def requested(options: Sequence[str]) -> list[str] | None:
+def requested(nginx_version: str | None) -> list[str] | None:
     """The versions of a --nginx-version that names several; None when it names one or none."""
-    value = _value(options)
-    return [version.strip() for version in value.split(",") if version.strip()] if value and "," in value else None
+    if not nginx_version or "," not in nginx_version:
+        return None
+    return [version.strip() for version in nginx_version.split(",") if version.strip()]
 
 
-def main(options: Sequence[str]) -> int:
-    """Run the matrix, print its table, write reports/matrix.json; the gate's exit code."""
-    versions = requested(options) or []
-    rest = [_absolute(option) for option in _without_version(options)]
+def main(versions: Sequence[str], options: Sequence[str], reports: Path) -> int:
+    """Run the matrix with the gate's other `options`, print its table, write matrix.json into `reports`; the
+    gate's exit code."""
+    rest = [_absolute(option) for option in options]
     with ThreadPoolExecutor(len(versions)) as pool:
         runs = list(pool.map(lambda version: run_gate([*rest, f"{OPTION}={version}"], NGINX_FAMILIES), versions))
     verdicts = dict(zip(versions, runs, strict=True))
     print("\n".join(table(verdicts)))
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(verdicts, indent=2) + "\n")
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / REPORT).write_text(json.dumps(verdicts, indent=2) + "\n")
     return exit_code(verdicts)
 
 
@@ -70,27 +73,6 @@ def _cell(verdict: dict, family: str) -> str:
 def _site_line(fault: dict) -> str:
     at = fault.get("where") or fault["fix"].get("at")
     return f"{Path(at['file']).name}:{at['line']}" if at and at.get("line") else ""
-
-
-def _value(options: Sequence[str]) -> str | None:
-    for index, option in enumerate(options):
-        if option.startswith(f"{OPTION}="):
-            return option.split("=", 1)[1]
-        if option == OPTION and index + 1 < len(options):
-            return options[index + 1]
-    return None
-
-
-def _without_version(options: Sequence[str]) -> list[str]:
-    kept, skip = [], False
-    for option in options:
-        if skip:
-            skip = False
-        elif option == OPTION:
-            skip = True
-        elif not option.startswith(f"{OPTION}="):
-            kept.append(option)
-    return kept
 
 
 def _absolute(option: str) -> str:
