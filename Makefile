@@ -172,6 +172,7 @@ selfcheck: prerequisites node-service
 # go through shellcheck when it is installed.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/jactionlint --profile correctness action.yml .github/workflows/ws-gate.yml
 
 prerequisites: $(VENV)/.installed

@@ -77,6 +77,7 @@ CROSS_SITE = "tests/test_handshake_limits.py::test_cross_site_origin_follows_the
 CROWD = "tests/test_transport.py::test_unauthenticated_crowd_is_closed_while_a_client_gets_in"
 PUSHED = "tests/test_proxy_upgrade.py::test_pushed_frames_are_not_buffered"
 PINGS = "tests/test_proxy_upgrade.py::test_service_pings_within_its_interval"
+PLAIN_GET = "tests/test_endpoint.py::test_plain_get_is_not_upgraded"
 IDLE = "tests/test_idle_timeout.py::test_idle_session_outlives_the_read_timeout"
 
 Edit = Callable[[dict], dict]  # a change to the WebSocket location statement (crossplane's dict)
@@ -116,6 +117,13 @@ def added(name: str, *args: str) -> Edit:
         **location,
         "block": [*location["block"], {"directive": name, "line": location["line"], "args": list(args)}],
     }
+
+
+def answering_plain_gets(location: dict) -> dict:
+    """The WebSocket location answering a request without Upgrade itself, with 200, and proxying the others."""
+    answer = {"directive": "return", "line": location["line"], "args": ["200", "ok"]}
+    check = {"directive": "if", "line": location["line"], "args": ["$http_upgrade", "=", ""], "block": [answer]}
+    return {**location, "block": [check, *location["block"]]}
 
 
 def without_forwarded_headers(location: dict) -> dict:
@@ -279,6 +287,7 @@ MUTANTS = [
     site("location-wss-prefix", moved("/wss/"), UPGRADE),
     site("location-below-the-endpoint", moved("/ws/realtime/"), UPGRADE),
     site("accept-header-hidden", added("proxy_hide_header", "Sec-WebSocket-Accept"), UPGRADE),
+    site("plain-get-answered-200", answering_plain_gets, PLAIN_GET),
     # Under a contract that requires the forwarding headers; by default they are advice (VARIANTS).
     site("host-header-dropped", without("proxy_set_header", "Host"), f"{FORWARDED}[host]", FORWARDED_REQUIRED),
     site("x-real-ip-dropped", without("proxy_set_header", "X-Real-IP"), f"{FORWARDED}[x-real-ip]", FORWARDED_REQUIRED),
@@ -489,8 +498,11 @@ GATE_MUTANTS = [
         OUTAGE,
     ),
 ]
+
+
 def _verify_without_running(site_patch, gate, contract, run=None) -> patch.Verification:
-    return patch.Verification(True, "the patch makes proxy-upgrade and endpoint pass on nginx (not run)", 0.0)
+    said = "the patch makes site-loads, proxy-upgrade and endpoint pass on nginx (not run)"
+    return patch.Verification(True, said, 0.0)
 
 
 # Mutants of the gate's library, in process: one function of ws_gate replaced, which the self-test named for it must

@@ -1,7 +1,9 @@
 """Pre-deploy verification: the gate against a deployment it did not start, with a verdict by fault."""
 
+import json
 import sys
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -11,6 +13,7 @@ from selftest.mutants import INDEPENDENT, STARLETTE_SERVICE, in_location, mutate
 from ws_gate.client.tokens import TokenFactory
 from ws_gate.contract import load_contract
 from ws_gate.layout import DEFAULT_SITE
+from ws_gate.nginx.binary import machine_nginx
 from ws_gate.stacks.local_stack import STUB_SCRIPT as STUB
 
 EXTERNAL = ["--stack=external", "--auth-timeout=1"]
@@ -33,6 +36,18 @@ def test_correct_deployment_passes(tmp_path, service):
         run = _external_gate(tmp_path, url, f"--nginx-conf={DEFAULT_SITE}")
     assert (run.exit_code, run.failed) == (0, set()), run.output[-3000:]
     assert "through Nginx only      passed" in run.output
+
+
+def test_the_target_server_is_named_in_every_report(tmp_path):
+    """Before a deploy the Server header the target answers is in verdict.json and JUnit; a --nginx-version it
+    contradicts is a warning in the verdict, not a failure."""
+    with deployment(tmp_path, DEFAULT_SITE, [sys.executable, str(STUB)], {}) as url:
+        run = _external_gate(tmp_path, url, "--nginx-version=1.30", f"--reports={tmp_path / 'reports'}")
+    verdict = json.loads((tmp_path / "reports" / "verdict.json").read_text())
+    server = f"nginx/{machine_nginx().version}"
+    properties = {prop.get("name"): prop.get("value") for prop in ET.parse(run.junit).iter("property")}
+    assert (run.exit_code, verdict["stack"]["server"], properties["server"]) == (0, server, server), run.output
+    assert f"warning: --nginx-version 1.30 disagrees with the target's Server: {server}" in run.output
 
 
 def test_missing_upgrade_header_is_named_in_the_verdict(tmp_path):

@@ -3,6 +3,7 @@ gate with advice, a header the contract requires fails without it, a Host outsid
 fails on both sides, maps are judged as nginx evaluates them for a browser, and a trailing-slash location's 301 is
 named at its line with a fix that passes."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -140,12 +141,15 @@ def test_trailing_slash_location_names_the_redirect_and_its_fix_passes(tmp_path)
 
 def test_the_handshake_wins_over_a_static_finding_it_contradicts(tmp_path):
     """A Connection map keyed on the client's address, which the static check cannot know, fails statically; the
-    handshake through Nginx upgrades, so the run passes with the finding as information."""
+    handshake through Nginx upgrades, so the run passes with the finding as information, and the route map says
+    the route passed."""
     site = SITES / "connection-by-client-address.conf"
     assert [f.rule for f in lint(site) if f.severity == FAILURE] == ["connection-header"]
-    run = run_gate(tmp_path, f"--nginx-conf={site}")
+    run = run_gate(tmp_path, f"--nginx-conf={site}", f"--reports={tmp_path / 'reports'}")
     contradicted = [line for line in run.output.splitlines() if "information: " in line and "got 101" in line]
     assert (run.exit_code, len(contradicted)) == (0, 2), run.output[-3000:]
+    routes = json.loads((tmp_path / "reports" / "verdict.json").read_text())["routes"]
+    assert [route["verdict"].split(":")[0] for route in routes] == ["passed"], routes
 
 
 def test_the_location_the_gate_writes_carries_no_advised_header(tmp_path):

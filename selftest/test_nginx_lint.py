@@ -74,39 +74,67 @@ def code(fix: str) -> str:
 
 # Each broken site: its file and the (fault, line, fix) of every expected finding.
 BROKEN_SITES = [
-    pytest.param("upgrade-missing.conf", [("proxy-upgrade", 3, "proxy_set_header Upgrade $http_upgrade;")],
-                 id="upgrade-header-missing"),
-    pytest.param("connection-empty.conf", [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')],
-                 id="connection-empty"),
-    pytest.param("connection-close.conf", [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')],
-                 id="connection-close"),
-    pytest.param("connection-undefined-variable.conf",
-                 [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')], id="connection-map-missing"),
-    pytest.param("map-gives-close.conf", [("proxy-upgrade", 2, "default upgrade;")],
-                 id="map-gives-close-for-a-browser"),
-    pytest.param("http-version-missing.conf", [("proxy-upgrade", 3, "proxy_http_version 1.1;")],
-                 id="http-version-missing"),
-    pytest.param("http-version-1.0.conf", [("proxy-upgrade", 5, "proxy_http_version 1.1;")],
-                 id="http-version-1-0"),
-    pytest.param("proxy-pass-trailing-slash.conf", [("proxy-upgrade", 4, "proxy_pass http://127.0.0.1:8001;")],
-                 id="proxy-pass-rewrites-path"),
-    pytest.param("proxy-pass-other-service.conf", [("endpoint", 4, "proxy_pass http://127.0.0.1:8001;")],
-                 id="proxy-pass-to-other-service"),
-    pytest.param("read-timeout-short.conf", [("proxy-upgrade", 12, "proxy_read_timeout 3600s;")],
-                 id="read-timeout-short"),
-    pytest.param("read-timeout-missing.conf", [("proxy-upgrade", 3, "proxy_read_timeout 3600s;")],
-                 id="read-timeout-default"),
-    pytest.param("rewrite-changes-the-path.conf", [("proxy-upgrade", 4, "drop this rewrite for the WebSocket path")],
-                 id="rewrite-changes-the-path"),
-    pytest.param("named-location-fallback.conf", [("proxy-upgrade", 6, "proxy_http_version 1.1;")],
-                 id="try-files-falls-back-to-a-named-location"),
-    pytest.param("location-header-overrides-server.conf",
-                 [("proxy-upgrade", 9, "proxy_set_header Upgrade $http_upgrade;"),
-                  ("proxy-upgrade", 9, 'proxy_set_header Connection "upgrade";')],
-                 id="location-headers-hide-server-upgrade"),
+    pytest.param(
+        "upgrade-missing.conf",
+        [("proxy-upgrade", 3, "proxy_set_header Upgrade $http_upgrade;")],
+        id="upgrade-header-missing",
+    ),
+    pytest.param(
+        "connection-empty.conf", [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')], id="connection-empty"
+    ),
+    pytest.param(
+        "connection-close.conf", [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')], id="connection-close"
+    ),
+    pytest.param(
+        "connection-undefined-variable.conf",
+        [("proxy-upgrade", 7, 'proxy_set_header Connection "upgrade";')],
+        id="connection-map-missing",
+    ),
+    pytest.param(
+        "map-gives-close.conf", [("proxy-upgrade", 2, "default upgrade;")], id="map-gives-close-for-a-browser"
+    ),
+    pytest.param(
+        "http-version-missing.conf", [("proxy-upgrade", 3, "proxy_http_version 1.1;")], id="http-version-missing"
+    ),
+    pytest.param("http-version-1.0.conf", [("proxy-upgrade", 5, "proxy_http_version 1.1;")], id="http-version-1-0"),
+    pytest.param(
+        "proxy-pass-trailing-slash.conf",
+        [("proxy-upgrade", 4, "proxy_pass http://127.0.0.1:8001;")],
+        id="proxy-pass-rewrites-path",
+    ),
+    pytest.param(
+        "proxy-pass-other-service.conf",
+        [("endpoint", 4, "proxy_pass http://127.0.0.1:8001;")],
+        id="proxy-pass-to-other-service",
+    ),
+    pytest.param(
+        "read-timeout-short.conf", [("proxy-upgrade", 12, "proxy_read_timeout 3600s;")], id="read-timeout-short"
+    ),
+    pytest.param(
+        "read-timeout-missing.conf", [("proxy-upgrade", 3, "proxy_read_timeout 3600s;")], id="read-timeout-default"
+    ),
+    pytest.param(
+        "rewrite-changes-the-path.conf",
+        [("proxy-upgrade", 4, "drop this rewrite for the WebSocket path")],
+        id="rewrite-changes-the-path",
+    ),
+    pytest.param(
+        "named-location-fallback.conf",
+        [("proxy-upgrade", 6, "proxy_http_version 1.1;")],
+        id="try-files-falls-back-to-a-named-location",
+    ),
+    pytest.param(
+        "location-header-overrides-server.conf",
+        [
+            ("proxy-upgrade", 9, "proxy_set_header Upgrade $http_upgrade;"),
+            ("proxy-upgrade", 9, 'proxy_set_header Connection "upgrade";'),
+        ],
+        id="location-headers-hide-server-upgrade",
+    ),
     pytest.param("no-ws-location.conf", [("endpoint", 3, LOCATION_FIX)], id="no-ws-location"),
-    pytest.param("ws-location-without-proxy-pass.conf", [("endpoint", 3, LOCATION_FIX)],
-                 id="ws-location-without-proxy-pass"),
+    pytest.param(
+        "ws-location-without-proxy-pass.conf", [("endpoint", 3, LOCATION_FIX)], id="ws-location-without-proxy-pass"
+    ),
 ]
 
 UPGRADE_FIX = "proxy_set_header Upgrade $http_upgrade;"
@@ -116,47 +144,69 @@ REDIRECT_SEEN = (INFORMATION, "endpoint")
 # The corpus: each site file and every finding it gives, as (severity, fault, file, line, fix).
 CORPUS = [
     pytest.param("certbot.conf", [(*REDIRECT_SEEN, "certbot.conf", 32, "")], id="certbot-two-servers"),
-    pytest.param("certbot-ws-in-port-80.conf",
-                 [(*REDIRECT_SEEN, "certbot-ws-in-port-80.conf", 18, ""),
-                  (FAILURE, "endpoint", "certbot-ws-in-port-80.conf", 7, LOCATION_FIX)],
-                 id="certbot-websocket-location-only-in-the-port-80-server"),
+    pytest.param(
+        "certbot-ws-in-port-80.conf",
+        [
+            (*REDIRECT_SEEN, "certbot-ws-in-port-80.conf", 18, ""),
+            (FAILURE, "endpoint", "certbot-ws-in-port-80.conf", 7, LOCATION_FIX),
+        ],
+        id="certbot-websocket-location-only-in-the-port-80-server",
+    ),
     pytest.param("proxy-params.conf", [], id="include-proxy-params"),
     pytest.param("snippet.conf", [], id="include-snippet-and-proxy-params"),
-    pytest.param("proxy-params-hides-server-upgrade.conf",
-                 [(FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, UPGRADE_FIX),
-                  (FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, CONNECTION_FIX)],
-                 id="proxy-params-hides-server-upgrade-headers"),
+    pytest.param(
+        "proxy-params-hides-server-upgrade.conf",
+        [
+            (FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, UPGRADE_FIX),
+            (FAILURE, "proxy-upgrade", "prefix/proxy_params", 30, CONNECTION_FIX),
+        ],
+        id="proxy-params-hides-server-upgrade-headers",
+    ),
     pytest.param("server-level-headers.conf", [], id="headers-inherited-from-the-server"),
-    pytest.param("redefinition-trap.conf",
-                 [(FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, UPGRADE_FIX),
-                  (FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, CONNECTION_FIX)],
-                 id="redefinition-trap"),
+    pytest.param(
+        "redefinition-trap.conf",
+        [
+            (FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, UPGRADE_FIX),
+            (FAILURE, "proxy-upgrade", "redefinition-trap.conf", 11, CONNECTION_FIX),
+        ],
+        id="redefinition-trap",
+    ),
     pytest.param("map-idiom.conf", [], id="connection-upgrade-map"),
     pytest.param("upstream-keepalive.conf", [], id="upstream-with-zone-keepalive-and-a-backup"),
     pytest.param("exact-and-regex-locations.conf", [], id="exact-location-before-regex-ones"),
     pytest.param("regex-location.conf", [], id="regex-location"),
-    pytest.param("no-buffering-line.conf",
-                 [(ADVICE, "proxy-upgrade", "no-buffering-line.conf", 5, "proxy_buffering off;")],
-                 id="no-proxy-buffering-line"),
-    pytest.param("tls-forwarded-proto-http.conf",
-                 [(ADVICE, "proxy-upgrade", "tls-forwarded-proto-http.conf", 16, FORWARDED_PROTO_FIX)],
-                 id="tls-with-forwarded-proto-http"),
+    pytest.param(
+        "no-buffering-line.conf",
+        [(ADVICE, "proxy-upgrade", "no-buffering-line.conf", 5, "proxy_buffering off;")],
+        id="no-proxy-buffering-line",
+    ),
+    pytest.param(
+        "tls-forwarded-proto-http.conf",
+        [(ADVICE, "proxy-upgrade", "tls-forwarded-proto-http.conf", 16, FORWARDED_PROTO_FIX)],
+        id="tls-with-forwarded-proto-http",
+    ),
     pytest.param("tls-forwarded-proto-https.conf", [], id="tls-only-with-forwarded-proto-https"),
-    pytest.param("http-and-tls-forwarded-proto-https.conf",
-                 [(ADVICE, "proxy-upgrade", "http-and-tls-forwarded-proto-https.conf", 16, FORWARDED_PROTO_FIX)],
-                 id="http-and-tls-with-forwarded-proto-https"),
+    pytest.param(
+        "http-and-tls-forwarded-proto-https.conf",
+        [(ADVICE, "proxy-upgrade", "http-and-tls-forwarded-proto-https.conf", 16, FORWARDED_PROTO_FIX)],
+        id="http-and-tls-with-forwarded-proto-https",
+    ),
     pytest.param("variable-proxy-pass.conf", [], id="proxy-pass-through-a-set-variable"),
-    pytest.param("variable-proxy-pass-with-uri.conf",
-                 [(FAILURE, "proxy-upgrade", "variable-proxy-pass-with-uri.conf", 7, "proxy_pass http://$trading;")],
-                 id="proxy-pass-through-a-variable-with-a-uri"),
+    pytest.param(
+        "variable-proxy-pass-with-uri.conf",
+        [(FAILURE, "proxy-upgrade", "variable-proxy-pass-with-uri.conf", 7, "proxy_pass http://$trading;")],
+        id="proxy-pass-through-a-variable-with-a-uri",
+    ),
     pytest.param("map-chooses-upstream.conf", [], id="upstream-chosen-by-a-map"),
     pytest.param("no-listen.conf", [], id="server-without-listen"),
     pytest.param("localhost.conf", [], id="trading-service-as-localhost"),
     pytest.param("ipv6-loopback.conf", [], id="trading-service-as-ipv6-loopback"),
     pytest.param("globbed-include.conf", [], id="globbed-include-of-map-and-upstream"),
-    pytest.param("x-real-ip-blanked.conf",
-                 [(ADVICE, "proxy-upgrade", "x-real-ip-blanked.conf", 11, "proxy_set_header X-Real-IP $remote_addr;")],
-                 id="x-real-ip-set-to-empty"),
+    pytest.param(
+        "x-real-ip-blanked.conf",
+        [(ADVICE, "proxy-upgrade", "x-real-ip-blanked.conf", 11, "proxy_set_header X-Real-IP $remote_addr;")],
+        id="x-real-ip-set-to-empty",
+    ),
 ]
 
 

@@ -23,7 +23,7 @@ GATE_RUN_LIMIT = 180  # seconds: a run with its check of the patch takes some 30
 # The anti-hang guard of a test that runs the gate twice (once with its own run of the patch): pytest.ini's 60 s
 # bounds one run.
 TWO_RUNS = pytest.mark.timeout(2 * GATE_RUN_LIMIT)
-NGINX_FAMILIES = "--families=proxy-upgrade,endpoint"
+NGINX_FAMILIES = "--families=site-loads,proxy-upgrade,endpoint"
 
 # The site file of the outage: the frontend and the REST API, no WebSocket location at all.
 BEFORE_STATE = """server {
@@ -165,7 +165,7 @@ def test_site_patch_applies_and_the_patched_file_passes(tmp_path, files, options
     code, verdict, output = ws_gate(folder, NGINX_FAMILIES, *options)
     diff = (folder / "reports" / "site.patch").read_text()
     site_faults = [fault for fault in verdict["faults"] if fault["fix"]["kind"] == "SiteEdit"]
-    said = "the patch makes proxy-upgrade and endpoint pass on nginx "
+    said = "the patch makes site-loads, proxy-upgrade and endpoint pass on nginx "
     added = [text[1:].strip() for text in diff.splitlines() if text.startswith("+") and not text.startswith("+++")]
     assert (code, line in added) == (1, True), output[-3000:]
     assert diff.startswith(f"--- a/{patched}\n+++ b/{patched}\n"), diff

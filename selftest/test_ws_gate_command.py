@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +15,7 @@ import pytest
 
 from selftest.gate_run import GATE_RUN_LIMIT, ROOT
 from ws_gate.nginx.lint import ADVICE, FAILURE, INFORMATION, Finding
-from ws_gate.processes import WORKDIR_PREFIX
+from ws_gate.processes import left_work_folders, work_folders
 from ws_gate.reports import ci_report
 from ws_gate.stacks.offline_images import impossible
 
@@ -159,7 +158,7 @@ def test_pytest_usage_error_exits_2(tmp_path):
 def test_a_signal_ends_the_run_with_teardown(tmp_path, signum, to_group):
     """A CI job cancelled mid-run (its signal sent to ws-gate, or to ws-gate's whole group) ends the run in
     seconds with exit 2, the verdict saying it was interrupted, and nothing left running or on disk."""
-    runs_before = set(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"))
+    runs_before = work_folders()
     command = [str(WS_GATE), "--stack=local", "--pytest-report"]  # pytest's report says when the stack is up
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
     with subprocess.Popen(command, cwd=tmp_path, process_group=0, **pipes) as proc:
@@ -176,7 +175,7 @@ def test_a_signal_ends_the_run_with_teardown(tmp_path, signum, to_group):
         assert proc.wait(timeout=SIGNAL_TEARDOWN_LIMIT) == 2, output[-3000:]
     verdict = json.loads((tmp_path / "reports" / "verdict.json").read_text())
     assert (verdict["status"], verdict["error"]) == ("error", "interrupted"), output[-3000:]
-    assert set(Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*")) == runs_before
+    assert left_work_folders(runs_before, tmp_path) == set()
 
 
 SEVERITY_LEVELS = [

@@ -50,10 +50,13 @@ async def test_wrong_endpoint_is_refused_at_the_handshake(
         )
 
 
-def test_plain_get_is_not_upgraded(stack, contract, requires_answering_proxy):
-    """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2)."""
+def test_plain_get_is_not_upgraded(stack, contract, handshake, gate_options, site_findings, requires_answering_proxy):
+    """A GET without Upgrade on /ws/realtime gets a 4xx, never 101 or 2xx (catalog H2). Where the handshake
+    through Nginx fails too, both follow from one cause: the upgrade's fault is named, with its one fix."""
     answer = stack.http_get(contract.ws_path)
     if not 400 <= answer.status < 500:
+        if failure := upgrade_fault(handshake, stack, gate_options, site_findings):
+            raise failure
         raise fault(
             "proxy-upgrade",
             f"a plain GET {contract.ws_path} got HTTP {answer.status}; expected a 4xx (400, 404 or 426)",

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ws_gate.subrun import run_gate
+from ws_gate.subrun import NGINX_FAMILIES, run_gate
 
-NGINX_FAMILIES = ("site-loads", "proxy-upgrade", "endpoint")
 OPTION = "--nginx-version"
 # What each version's run sets itself: its release, and its reports in a folder of its own (ws_gate/subrun.py).
 OWN_OPTIONS = (OPTION, "--reports", "--summary")

@@ -17,6 +17,8 @@ from ws_gate.timeouts import UNIT
 SUBRUN_TIMEOUT = 120 * UNIT
 # Set in a subrun's environment: a run that answers a question asks none of its own.
 SUBRUN = "WS_GATE_SUBRUN"
+# The families that judge Nginx itself: what a patched copy of the site file, or another release, must pass.
+NGINX_FAMILIES = ("site-loads", "proxy-upgrade", "endpoint")
 
 
 def run_gate(options: Sequence[str], families: Sequence[str]) -> dict:

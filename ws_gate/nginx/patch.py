@@ -19,10 +19,8 @@ from pathlib import Path
 
 from ws_gate.faults import SiteEdit, Where
 from ws_gate.settings import GateOptions
-from ws_gate.subrun import SUBRUN, run_gate
+from ws_gate.subrun import NGINX_FAMILIES, SUBRUN, run_gate
 
-# The families that judge Nginx itself, which a patched copy of the site file must pass.
-NGINX_FAMILIES = ("proxy-upgrade", "endpoint")
 SITE_PATCH = "site.patch"  # in the run's reports folder
 INDENT = "    "
 
@@ -203,11 +201,15 @@ def verify(
     statuses = {family: verdict.get("families", {}).get(family, {}).get("status") for family in NGINX_FAMILIES}
     nginx = (verdict.get("stack") or {}).get("nginx") or (gate.nginx.label if gate.nginx else "the machine's nginx")
     if all(status == "passed" for status in statuses.values()):
-        return Verification(True, f"the patch makes {' and '.join(NGINX_FAMILIES)} pass on {nginx}", seconds)
+        return Verification(True, f"the patch makes {_listed(NGINX_FAMILIES)} pass on {nginx}", seconds)
     if verdict.get("error"):
         return Verification(False, f"its run on {nginx} ended early: {verdict['error']}", seconds)
     left = ", ".join(f"{family} {status or 'not run'}" for family, status in statuses.items() if status != "passed")
     return Verification(False, f"with the patch on {nginx}: {left}", seconds)
+
+
+def _listed(names: Sequence[str]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _copy_of(path: Path, gate: GateOptions, site_file: Path, prefix: Path) -> Path | None:
