@@ -12,6 +12,7 @@ from ws_gate.client.tokens import TokenFactory
 from ws_gate.client.wsclient import exchange
 from ws_gate.contract import load_contract
 from ws_gate.nginx import releases
+from ws_gate.nginx.binary import NginxBinary
 from ws_gate.nginx.idle_check import plan_for
 from ws_gate.nginx.lint import ENDPOINT, FAILURE, IDLE_RULE, SiteCheck, lint_site
 from ws_gate.nginx.site import find_location_chain
@@ -50,12 +51,15 @@ class Comparison:
         ]
 
 
-def compare(site_file: Path, contract_file: Path, prefix: Path) -> Comparison:
-    """Both verdicts on `site_file`; raises GateSetupError where the gate could not run it (its exit 2)."""
+def compare(site_file: Path, contract_file: Path, prefix: Path, nginx: NginxBinary | None = None) -> Comparison:
+    """Both verdicts on `site_file`, on `nginx` (as --nginx-version runs it), else as the gate runs it without:
+    the machine's nginx, or the nearest release that loads the file; raises GateSetupError where the gate could not
+    run it (its exit 2)."""
     contract = load_contract(contract_file)
     options = GateOptions.local_stub(site_file, contract, prefix)
-    if options.nginx:  # as the gate runs it: on the nearest release that loads it, when the machine's cannot
+    if nginx is None and options.nginx:
         nginx = releases.loading_binary(options.site.site.directives, options.nginx, lambda line: None)
+    if nginx is not None:
         options = replace(options, nginx=nginx, nginx_version=nginx.version)
     site, server = options.site.site, options.site.server
     check = SiteCheck.of(options.site, contract, contract.trading_address, options.nginx_version)

@@ -46,6 +46,7 @@ CASES = [
         {},
         "--nginx-version: give one version like 1.26 or 1.26.3",
     ),
+    ("nginx-version-not-debian", ["--nginx-version=1.24"], {}, "not a Debian release the gate runs; choose one of"),
     ("backend-url-not-http", ["--backend-url=ftp://x"], {}, "--backend-url must look like http://HOST:PORT"),
     ("backend-url-without-secret", ["--backend-url=http://127.0.0.1:9"], {}, "--backend-url needs --jwt-secret"),
     ("secret-too-short", ["--jwt-secret=short"], {}, "--jwt-secret must be at least 32 characters"),

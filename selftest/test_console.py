@@ -139,6 +139,15 @@ def test_a_passing_run_fits_15_lines(tmp_path):
     assert (lines[0].startswith("ws-gate "), lines[-1].endswith("exit 0: the gate passed")) == (True, True)
 
 
+def test_the_header_is_the_same_under_xdist(tmp_path):
+    """With -n 2 the header gives the site file, the contract, the token and the frontend as a run without."""
+    header = [
+        _run(tmp_path, "--stack=local", "--families=security", *jobs).stdout.splitlines()[1:3]
+        for jobs in ([], ["-n", "2"])
+    ]
+    assert (header[0] == header[1], header[0][0].startswith("site file: ")) == (True, True), header
+
+
 def test_verbose_lists_the_cases_under_each_family(tmp_path):
     proc = _run(tmp_path, "--stack=local", "--families=security", "-v")
     listed = [line for line in proc.stdout.splitlines() if re.match(r"  (passed|failed|skipped) +tests/", line)]

@@ -65,7 +65,10 @@ def find(version: str) -> Release:
         if version in (release.family, release.version):
             return release
     known = ", ".join(f"{r.family} ({r.version}, Debian {r.suite})" for r in RELEASES)
-    raise GateSetupError(f"--nginx-version {version}: not a Debian release the gate runs; choose one of {known}")
+    raise GateSetupError(
+        f"--nginx-version {version}: not a Debian release the gate runs; choose one of {known}, "
+        "or give that nginx itself with --nginx-bin PATH"
+    )
 
 
 # The directives whose presence decides whether a release loads a site file at all.
