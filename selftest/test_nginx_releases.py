@@ -187,8 +187,11 @@ def test_incomplete_root_is_never_used(release_nginx, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("version", ["1.24", "1.30.5", "latest"])
 def test_unknown_version_names_the_releases(version):
-    """A version Debian does not ship in bookworm, trixie or sid is one line listing those it does."""
-    with pytest.raises(GateSetupError, match=r"choose one of 1\.22 \(1\.22\.1, Debian bookworm\), 1\.26 .*sid\)$"):
+    """A version Debian does not ship in bookworm, trixie or sid is one line listing those it does, and the option
+    that takes any other nginx."""
+    listed = r"choose one of 1\.22 \(1\.22\.1, Debian bookworm\), 1\.26 .*sid\), or give that nginx itself with "
+    listed += r"--nginx-bin PATH$"
+    with pytest.raises(GateSetupError, match=listed):
         releases.release_binary(version, say=pytest.fail)
 
 
