@@ -50,7 +50,8 @@ def leftovers(before: set[Path], outputs: list[str]) -> list[str]:
     found_lines = [
         line
         for line in found.stdout.splitlines()
-        if "pgrep" not in line and (_runs_here(int(line.split()[0])) or any(folder.name in line for folder in folders))
+        if "pgrep" not in line
+        and (processes.runs_in(int(line.split()[0]), ROOT) or any(folder.name in line for folder in folders))
     ]
     found_lines += [str(folder) for folder in folders]
     labels = [label for output in outputs for label in re.findall(rf"labelled ({RUN_LABEL}=\w+)", output)]
@@ -60,12 +61,6 @@ def leftovers(before: set[Path], outputs: list[str]) -> list[str]:
             if answer.returncode == 0:
                 found_lines += [f"{' '.join(listing[:2])}: {line}" for line in answer.stdout.split()]
     return found_lines
-
-
-def _runs_here(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/cwd").resolve() == ROOT
-    return False
 
 
 @contextlib.contextmanager
